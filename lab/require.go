@@ -1,10 +1,3 @@
-// Package lab holds the project's own test harness: network-namespace topologies, the strongSwan
-// peer, the QEMU kernel harness, and the rule for real-world test tiers.
-//
-// A test that needs a resource this machine may lack (root, network namespaces, strongSwan,
-// OpenSSH, tshark, QEMU) calls Require. Under a bare `go test ./...` a missing resource skips the
-// test and says why; under `make check` (TUNNELBOX_LAB_REQUIRED=1) it fails the test, because a
-// real-world tier that did not run is a failure there.
 package lab
 
 import (
