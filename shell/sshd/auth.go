@@ -21,6 +21,7 @@ type attempt struct {
 	lport    int    // local port, for log lines
 	retries  int    // failures allowed before disconnect
 	hasUsers bool   // at connect time
+	line     int    // the vty line the connection holds
 	failures int
 	loggedNo bool // the "no usernames" line was logged for this connection
 
@@ -59,7 +60,7 @@ func (s *Server) serverConfig(a *attempt) *ssh.ServerConfig {
 
 // check runs one password try. The error text goes nowhere but our own log line.
 func (a *attempt) check(user string, pw []byte) (*ssh.Permissions, error) {
-	priv, err := a.s.cfg.Accounts.Login(user, pw)
+	priv, err := a.s.cfg.Accounts.Login(a.line, user, pw)
 	clear(pw)
 	if err == nil {
 		a.privilege = priv

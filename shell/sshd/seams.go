@@ -11,10 +11,11 @@ import (
 // connection and per login attempt, so configuration changes apply to the next login (and,
 // for exec-timeout, to sessions already open).
 type Accounts interface {
-	// Login checks a username and password against the configured `username` entries and
-	// returns the user's privilege level (0-15). It returns ErrNoUsers when no username is
-	// configured and ErrBadCredentials for an unknown user or a wrong password.
-	Login(user string, password []byte) (privilege int, err error)
+	// Login checks a username and password against the configured `username` entries for a
+	// session on vty line `line` and returns the privilege level to start at (0-15). It
+	// returns ErrNoUsers when no username is configured and ErrBadCredentials for an unknown
+	// user or a wrong password.
+	Login(line int, user string, password []byte) (privilege int, err error)
 	// Policy returns the SSH-relevant part of the current configuration.
 	Policy() Policy
 }

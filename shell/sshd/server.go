@@ -222,7 +222,7 @@ func (s *Server) serveConn(c net.Conn) {
 		timeout = DefaultAuthTimeout
 	}
 	c.SetDeadline(time.Now().Add(timeout))
-	a := &attempt{s: s, src: src, lport: lport, retries: p.AuthRetries, hasUsers: p.HasUsers}
+	a := &attempt{s: s, src: src, lport: lport, retries: p.AuthRetries, hasUsers: p.HasUsers, line: line.Number}
 	if a.retries <= 0 {
 		a.retries = DefaultAuthRetries
 	}

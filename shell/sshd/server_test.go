@@ -27,7 +27,7 @@ type fakeAccounts struct {
 	logins int
 }
 
-func (f *fakeAccounts) Login(user string, pw []byte) (int, error) {
+func (f *fakeAccounts) Login(_ int, user string, pw []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.logins++
