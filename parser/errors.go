@@ -60,7 +60,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("parser: %s at byte %d of %q", e.Kind, e.Pos, e.Line)
+	return fmt.Sprintf("parser: %s at byte %d of %q", e.Kind.String(), e.Pos, e.Line)
 }
 
 // Is reports whether target is e's kind, so errors.Is(err, ErrIncomplete) works.
