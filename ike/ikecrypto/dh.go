@@ -108,8 +108,10 @@ type PrivateKey struct {
 	pub   []byte           // KE payload data, fixed length
 }
 
-// GenerateKey returns a new key of group g drawn from r (crypto/rand.Reader when r is nil).
-// MODP exponents are short (see the package documentation); ECP scalars are full length.
+// GenerateKey returns a new key of group g. MODP exponents are short (see the package
+// documentation) and drawn from r (crypto/rand.Reader when r is nil). ECP scalars are full
+// length and, since Go 1.26, crypto/ecdh always draws them from the system's secure source and
+// ignores r.
 func (g Group) GenerateKey(r io.Reader) (*PrivateKey, error) {
 	if r == nil {
 		r = rand.Reader
