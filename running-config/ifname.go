@@ -42,14 +42,18 @@ func splitIfName(name string) (n ifName, ok bool) {
 	return n, true
 }
 
-// ValidIfName reports whether name is a well-formed full interface name: a type made of letters
-// and hyphens, unit numbers separated by "/", an optional ".N" subinterface.
+// ValidIfName reports whether name is a well-formed full interface name: a capitalised type made
+// of letters and hyphens, unit numbers separated by "/", an optional ".N" subinterface.
 func ValidIfName(name string) bool {
 	n, ok := splitIfName(name)
 	if !ok {
 		return false
 	}
-	for _, r := range n.typ {
+	t := n.typ
+	if t[0] < 'A' || t[0] > 'Z' || t[len(t)-1] == '-' {
+		return false // IOS types are capitalised words: GigabitEthernet, Loopback, Virtual-Template
+	}
+	for _, r := range t {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
 			return false
 		}
