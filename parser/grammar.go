@@ -171,9 +171,10 @@ func checkSharedHelp(m *Mode, a, b *compiled) error {
 	type pair struct{ x, y int32 }
 	seen := map[pair]bool{}
 	var stack []pair
-	push := func(xs, ys []int32) {
-		for _, x := range xs {
-			for _, y := range ys {
+	push := func(xs, ys []edge) {
+		for _, ex := range xs {
+			for _, ey := range ys {
+				x, y := ex.leaf, ey.leaf
 				if a.leaves[x].kind == b.leaves[y].kind && a.leaves[x].label() == b.leaves[y].label() {
 					p := pair{x, y}
 					if !seen[p] {

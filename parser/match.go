@@ -36,10 +36,11 @@ type state struct {
 	c, l  int32
 	prev  int32 // arena index of the previous step, -1 for the first
 	tok   int32
-	ift   int8  // interface type index for IFNAME steps, -1 otherwise
-	phase uint8 // phaseDone, or phaseIfType: IFNAME type consumed, number expected next
-	split bool  // IFNAME number step whose type was the previous word
-	line  bool  // LINE: consumed tok to the end of the line
+	ift   int8   // interface type index for IFNAME steps, -1 otherwise
+	phase uint8  // phaseDone, or phaseIfType: IFNAME type consumed, number expected next
+	split bool   // IFNAME number step whose type was the previous word
+	line  bool   // LINE: consumed tok to the end of the line
+	used  uint64 // {} alternatives entered so far on this path
 }
 
 const (
@@ -55,7 +56,16 @@ type cand struct {
 	rank  int8
 	newIf int8 // type matched by this word (IFNAME), -1 otherwise
 	phase uint8
+	used  uint64 // {} alternatives entered on this path including this step
 	word  string // what an abbreviation stands for, for the uniqueness rule
+}
+
+// stateKey identifies equivalent steps at one word: same future, so one path is kept.
+type stateKey struct {
+	c, l  int32
+	ift   int8
+	phase uint8
+	used  uint64
 }
 
 // scratch is the per-call working memory, pooled so that Match does not allocate per word.
@@ -66,11 +76,11 @@ type scratch struct {
 	nxt   []int32
 	ends  []int32 // LINE steps (complete up to the end of line)
 	cands []cand
-	seen  map[uint64]struct{}
+	seen  map[stateKey]struct{}
 	words []string
 }
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{seen: map[uint64]struct{}{}} }}
+var scratchPool = sync.Pool{New: func() any { return &scratch{seen: map[stateKey]struct{}{}} }}
 
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
@@ -118,8 +128,8 @@ func gather(sc *scratch, cmds []*compiled, priv int, atStart bool) {
 			if cc.cmd.Priv > priv {
 				continue
 			}
-			for _, l := range cc.first {
-				sc.cands = append(sc.cands, cand{c: int32(ci), l: l, prev: -1, ift: -1, newIf: -1})
+			for _, e := range cc.first {
+				sc.cands = append(sc.cands, cand{c: int32(ci), l: e.leaf, prev: -1, ift: -1, newIf: -1, used: e.enter})
 			}
 		}
 		return
@@ -127,11 +137,14 @@ func gather(sc *scratch, cmds []*compiled, priv int, atStart bool) {
 	for _, si := range sc.cur {
 		st := &sc.arena[si]
 		if st.phase == phaseIfType {
-			sc.cands = append(sc.cands, cand{c: st.c, l: st.l, prev: si, ift: st.ift, newIf: -1})
+			sc.cands = append(sc.cands, cand{c: st.c, l: st.l, prev: si, ift: st.ift, newIf: -1, used: st.used})
 			continue
 		}
-		for _, l := range cmds[st.c].leaves[st.l].next {
-			sc.cands = append(sc.cands, cand{c: st.c, l: l, prev: si, ift: -1, newIf: -1})
+		for _, e := range cmds[st.c].leaves[st.l].next {
+			if st.used&e.enter != 0 { // that {} alternative was already used
+				continue
+			}
+			sc.cands = append(sc.cands, cand{c: st.c, l: e.leaf, prev: si, ift: -1, newIf: -1, used: st.used | e.enter})
 		}
 	}
 }
@@ -237,7 +250,7 @@ func run(sc *scratch, cmds []*compiled, priv int, line string, upTo int) outcome
 			if k.rank != best {
 				continue
 			}
-			st := state{c: k.c, l: k.l, prev: k.prev, tok: int32(i), ift: k.newIf, phase: k.phase}
+			st := state{c: k.c, l: k.l, prev: k.prev, tok: int32(i), ift: k.newIf, phase: k.phase, used: k.used}
 			if k.ift >= 0 {
 				st.split = true
 			}
@@ -247,7 +260,7 @@ func run(sc *scratch, cmds []*compiled, priv int, line string, upTo int) outcome
 				sc.ends = append(sc.ends, int32(len(sc.arena)-1))
 				continue
 			}
-			key := uint64(uint32(k.c))<<32 | uint64(uint32(k.l))<<8 | uint64(uint8(k.newIf+1))<<1 | uint64(k.phase)
+			key := stateKey{c: k.c, l: k.l, ift: k.newIf, phase: k.phase, used: k.used}
 			if _, dup := sc.seen[key]; dup {
 				continue
 			}

@@ -99,6 +99,7 @@ func TestMatchErrors(t *testing.T) {
 		{cfg, 15, "interface lo0.1", ErrInvalid, len("interface ")}, // no sub-interfaces on loopbacks
 		{cfg, 15, "interface vlan 0", ErrInvalid, len("interface vlan ")},
 		{cfg, 15, "interface xyz0", ErrInvalid, len("interface ")},
+		{cfLn, 15, "transport input ssh telnet ssh", ErrInvalid, len("transport input ssh telnet ")}, // {} alternatives once each
 		// Incomplete.
 		{cfg, 15, "logging", ErrIncomplete, len("logging")},
 		{cfg, 15, "crypto isakmp key cisco", ErrIncomplete, -1},

@@ -25,7 +25,7 @@ type leaf struct {
 	lo, hi int64  // kRange bounds
 	help   string
 	binds  []string // bind names this token contributes to, innermost first
-	next   []int32  // leaves that may follow this one (epsilon closure of its out state)
+	next   []edge   // leaves that may follow this one (epsilon closure of its out state)
 	final  bool     // the command may end after this leaf
 	fixed  bool     // leading no/default: help is fixed, not from Command.Help
 }
@@ -56,11 +56,18 @@ func (l *leaf) display() string {
 	}
 }
 
+// edge leads to a leaf; enter holds the {a|b} alternatives entered on the way, each of which a
+// path may enter only once (one or more, any order, no repeats).
+type edge struct {
+	leaf  int32
+	enter uint64
+}
+
 // compiled is a command turned into a token graph.
 type compiled struct {
 	cmd    *Command
 	leaves []leaf
-	first  []int32 // leaves that may start the command
+	first  []edge // leaves that may start the command
 }
 
 // ---- lexer and parser of the declaration language ----
@@ -201,11 +208,18 @@ type trans struct {
 	to   int32
 }
 
+type epsEdge struct {
+	to  int32
+	bit uint64 // entering alternative of a {} group
+}
+
 type builder struct {
 	p      *syntaxParser
 	leaves []leaf
-	eps    [][]int32 // epsilon edges per state
-	tr     [][]trans // leaf transitions per state
+	eps    [][]epsEdge // epsilon edges per state
+	tr     [][]trans   // leaf transitions per state
+	alts   int         // {} alternatives numbered so far (at most 64 per command)
+	multi  int         // depth of {} nesting while building
 }
 
 func (b *builder) state() int32 {
@@ -214,7 +228,7 @@ func (b *builder) state() int32 {
 	return int32(len(b.eps) - 1)
 }
 
-func (b *builder) edge(from, to int32) { b.eps[from] = append(b.eps[from], to) }
+func (b *builder) edge(from, to int32) { b.eps[from] = append(b.eps[from], epsEdge{to: to}) }
 
 // build adds the automaton of a from state in and returns its out state.
 func (b *builder) build(a *ast, in int32, binds []string) (int32, error) {
@@ -259,12 +273,21 @@ func (b *builder) build(a *ast, in int32, binds []string) (int32, error) {
 		}
 		return out, nil
 	case aMulti:
+		if b.multi > 0 {
+			return 0, b.p.errf(a.pos, "{...} inside {...} is not supported")
+		}
+		b.multi++
+		defer func() { b.multi-- }()
 		loop := b.state()
 		out := b.state()
 		b.edge(in, loop)
 		for _, k := range a.kids {
+			if b.alts == 64 {
+				return 0, b.p.errf(a.pos, "more than 64 {...} alternatives")
+			}
 			kin := b.state()
-			b.edge(loop, kin)
+			b.eps[loop] = append(b.eps[loop], epsEdge{to: kin, bit: 1 << b.alts})
+			b.alts++
 			kout, err := b.build(k, kin, binds)
 			if err != nil {
 				return 0, err
@@ -277,35 +300,47 @@ func (b *builder) build(a *ast, in int32, binds []string) (int32, error) {
 	return 0, b.p.errf(a.pos, "internal: unknown node")
 }
 
-// closure returns the leaves reachable from state s without consuming input, and whether the
-// accepting state is reachable.
-func (b *builder) closure(s, accept int32) (next []int32, final bool) {
-	seen := make([]bool, len(b.eps))
-	stack := []int32{s}
-	seen[s] = true
+// closure returns the leaves reachable from state s without consuming input, with the {}
+// alternatives entered on the way, and whether the accepting state is reachable.
+func (b *builder) closure(s, accept int32) (next []edge, final bool) {
+	type item struct {
+		st   int32
+		mask uint64
+	}
+	seen := map[item]bool{{s, 0}: true}
+	stack := []item{{s, 0}}
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if x == accept {
+		if x.st == accept {
 			final = true
 		}
-		for _, t := range b.tr[x] {
-			next = append(next, t.leaf)
+		for _, t := range b.tr[x.st] {
+			e := edge{leaf: t.leaf, enter: x.mask}
+			dup := false
+			for _, o := range next {
+				dup = dup || o == e
+			}
+			if !dup {
+				next = append(next, e)
+			}
 		}
-		for _, y := range b.eps[x] {
-			if !seen[y] {
-				seen[y] = true
-				stack = append(stack, y)
+		for _, y := range b.eps[x.st] {
+			it := item{y.to, x.mask | y.bit}
+			if !seen[it] {
+				seen[it] = true
+				stack = append(stack, it)
 			}
 		}
 	}
-	sortInt32(next)
+	sortEdges(next)
 	return next, final
 }
 
-func sortInt32(s []int32) {
+func sortEdges(s []edge) {
+	less := func(a, b edge) bool { return a.leaf < b.leaf || a.leaf == b.leaf && a.enter < b.enter }
 	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
@@ -402,8 +437,8 @@ func compile(c *Command) (*compiled, error) {
 			lf.next, lf.final = b.closure(t.to, accept)
 		}
 	}
-	for _, i := range cc.first {
-		lf := &cc.leaves[i]
+	for _, e := range cc.first {
+		lf := &cc.leaves[e.leaf]
 		if lf.kind == kKeyword && (lf.text == "no" || lf.text == "default") {
 			lf.fixed = true
 			lf.binds = append(lf.binds, lf.text)
