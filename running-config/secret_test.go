@@ -98,15 +98,15 @@ func TestNewSecretRejectsMalformed(t *testing.T) {
 		hash string
 		want error
 	}{
-		{9, "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo", ErrBadSecret},    // 42-char digest
-		{9, "$9$2MJBozw/9R3Us$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6x", ErrBadSecret},   // 13-char salt
-		{9, "$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", ErrBadSecret},   // wrong magic
-		{8, "$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFW+", ErrBadSecret},   // '+' not in alphabet
-		{8, "$8$TnGX/fE4KGHOVU", ErrBadSecret},                                               // no digest
-		{5, "$1$mERr$hx5rVt7rPNoS4wqbXKX7m", ErrBadSecret},                                   // short digest
-		{5, "$1$123456789$hx5rVt7rPNoS4wqbXKX7m0", ErrBadSecret},                             // salt > 8
-		{5, "mERr$hx5rVt7rPNoS4wqbXKX7m0", ErrBadSecret},                                     // no magic
-		{4, "2btjjy78REtmYkkW0csHUbJZOstRXoWdX1mGrmmfeH", ErrBadSecret},                      // 42 chars
+		{9, "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo", ErrBadSecret},  // 42-char digest
+		{9, "$9$2MJBozw/9R3Us$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6x", ErrBadSecret}, // 13-char salt
+		{9, "$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk", ErrBadSecret}, // wrong magic
+		{8, "$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFW+", ErrBadSecret}, // '+' not in alphabet
+		{8, "$8$TnGX/fE4KGHOVU", ErrBadSecret},                                             // no digest
+		{5, "$1$mERr$hx5rVt7rPNoS4wqbXKX7m", ErrBadSecret},                                 // short digest
+		{5, "$1$123456789$hx5rVt7rPNoS4wqbXKX7m0", ErrBadSecret},                           // salt > 8
+		{5, "mERr$hx5rVt7rPNoS4wqbXKX7m0", ErrBadSecret},                                   // no magic
+		{4, "2btjjy78REtmYkkW0csHUbJZOstRXoWdX1mGrmmfeH", ErrBadSecret},                    // 42 chars
 		{6, "whatever", ErrUnsupportedSecretType},
 		{7, "0822455D0A16", ErrUnsupportedSecretType}, // type 7 is a password, not a secret
 	}
