@@ -54,6 +54,9 @@ func RegisterInterface(app *shell.App) error {
 		{Syntax: "<no|default> ip address [A.B.C.D$addr A.B.C.D$mask [secondary]$sec]",
 			Help: []string{helpIfIP, helpIfAddress, helpIfAddr, helpIfMask, helpIfSecondary}, Priv: 15, Handler: shell.Handler(ifAddress)},
 		{Syntax: "[no|default] shutdown", Help: []string{helpShutdown}, Priv: 15, Handler: shell.Handler(ifShutdown)},
+		// Fixed platform defaults rendered for every physical port (see fixedDefaults).
+		{Syntax: "duplex auto", Help: []string{"Configure duplex operation.", "Enable AUTO duplex configuration"}, Priv: 15, Handler: shell.Handler(noChange)},
+		{Syntax: "speed auto", Help: []string{"Configure speed operation.", "Enable AUTO speed configuration"}, Priv: 15, Handler: shell.Handler(noChange)},
 	}
 	if err := install(g, ifMode, "interface sub-mode", ifCmds...); err != nil {
 		return err
@@ -168,9 +171,8 @@ func ifAddress(c *shell.Context, a parser.Args) error {
 			}
 			i.Address = netip.Prefix{}
 		case sec:
-			if !i.Address.IsValid() {
-				return shell.Msgf("%% Need a primary address before configuring a secondary")
-			}
+			// A saved configuration lists secondaries before the primary, so a secondary
+			// without a primary is accepted.
 			for _, s := range i.Secondary {
 				if s == p {
 					return nil

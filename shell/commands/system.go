@@ -95,7 +95,34 @@ func RegisterSystem(app *shell.App) error {
 			Help: []string{shell.HelpIP, helpIPRoute, helpRoutePref, helpRouteMask, helpRouteHop, helpRouteIf, helpRouteHop, helpRouteDist},
 			Priv: 15, Handler: shell.Handler(ipRoute)},
 	}
-	return install(g, ms.Config, "system config", cfgCmds...)
+	if err := install(g, ms.Config, "system config", cfgCmds...); err != nil {
+		return err
+	}
+	return install(g, ms.Config, "fixed defaults", fixedDefaults()...)
+}
+
+// noChange is the handler of a fixed default: the line is valid and the model already holds it.
+func noChange(*shell.Context, parser.Args) error { return nil }
+
+// fixedDefaults declares the lines every rendered configuration carries as fixed platform
+// defaults (`service timestamps ...`, `ip cef`, `no ip http server`, ...). The model has no
+// setting behind them: they are accepted, so that a saved configuration replays and a pasted
+// IOS configuration does not fail on them, and they change nothing. Their other forms
+// (`no ip cef`, `ip http server`) are not declared and are rejected with the caret.
+func fixedDefaults() []*parser.Command {
+	same := shell.Handler(noChange)
+	return []*parser.Command{
+		{Syntax: "service timestamps <debug|log> datetime msec",
+			Help: []string{helpService, "Timestamp debug/log messages", "Timestamp debug messages", "Timestamp log messages",
+				"Timestamp with date and time", "Include milliseconds in timestamp"}, Priv: 15, Handler: same},
+		{Syntax: "boot-start-marker", Help: []string{"Boot Start Marker"}, Priv: 15, Handler: same},
+		{Syntax: "boot-end-marker", Help: []string{"Boot End Marker"}, Priv: 15, Handler: same},
+		{Syntax: "no aaa new-model", Help: []string{"Authentication, Authorization and Accounting.", "Enable NEW access control commands and functions.(Disables OLD commands.)"}, Priv: 15, Handler: same},
+		{Syntax: "ip cef", Help: []string{shell.HelpIP, "Cisco Express Forwarding"}, Priv: 15, Handler: same},
+		{Syntax: "ip forward-protocol nd", Help: []string{shell.HelpIP, "Controls forwarding of physical and directed IP broadcasts", "Sun's Network Disk protocol"}, Priv: 15, Handler: same},
+		{Syntax: "no ip http <server|secure-server>", Help: []string{shell.HelpIP, "HTTP server configuration", "Enable HTTP server", "Enable HTTP secure server"}, Priv: 15, Handler: same},
+		{Syntax: "control-plane", Help: []string{"Configure control plane services"}, Priv: 15, Handler: same},
+	}
 }
 
 // ---- config handlers
