@@ -142,6 +142,10 @@ func (g *Grammar) helpMode(sc *scratch, m *Mode, priv int, line string) ([]HelpI
 				}
 			}
 		}
+		for _, si := range sc.ends { // the partial word continues a LINE
+			lf := &cmds[sc.arena[si].c].leaves[sc.arena[si].l]
+			add(HelpItem{lf.display(), lf.help})
+		}
 		if len(items) == 0 {
 			return nil, &Error{Kind: ErrUnrecognized, Pos: sc.toks[n-1].s, Line: line}
 		}

@@ -74,6 +74,8 @@ func TestHelpPartialWord(t *testing.T) {
 		{cfIK, 15, "group 1", "1 14 15 16 19"},
 		{cfg, 15, "logging 10.", "Hostname or A.B.C.D"},
 		{cfg, 15, "interface gi 0", "<0-255>"},
+		{cfIf, 15, "description fo", "LINE"},
+		{cfIf, 15, "description foo ba", "LINE"},
 	}
 	for _, tt := range tests {
 		items, err := g.Help(tt.mode, tt.priv, tt.line)
