@@ -254,3 +254,27 @@ func TestPrivateKeyErrors(t *testing.T) {
 		}
 	}
 }
+
+// The fixed-base table agrees with big.Int.Exp for random, extreme and full-length exponents.
+func TestFixedBaseExp(t *testing.T) {
+	for _, g := range Groups {
+		m := g.modp()
+		if m == nil {
+			continue
+		}
+		maxShort := new(big.Int).Sub(new(big.Int).Lsh(one, uint(m.expBits)), one)
+		xs := []*big.Int{big.NewInt(2), big.NewInt(17), maxShort, new(big.Int).Sub(m.p, big.NewInt(2))}
+		for i := 0; i < 8; i++ {
+			k, err := g.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xs = append(xs, k.x)
+		}
+		for _, x := range xs {
+			if got, want := m.baseExp(x), new(big.Int).Exp(m.g, x, m.p); got.Cmp(want) != 0 {
+				t.Errorf("%v: g^%x differs from big.Int.Exp", g, x)
+			}
+		}
+	}
+}

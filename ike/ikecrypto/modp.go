@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/big"
 	"strings"
+	"sync"
 )
 
 // modpGroup is a finite-field Diffie-Hellman group.
@@ -13,6 +14,9 @@ type modpGroup struct {
 	q             *big.Int // prime subgroup order when it is not (p-1)/2 (group 24), else nil
 	size          int      // octets of p
 	expBits       int      // private exponent length in bits (short exponents)
+
+	tableOnce sync.Once
+	table     [][]*big.Int // table[i][d] = g^(d * 16^i) mod p, built on first use
 }
 
 var one = big.NewInt(1)
@@ -84,8 +88,50 @@ func (m *modpGroup) exponentOK(x *big.Int) bool {
 }
 
 func (m *modpGroup) newKey(g Group, x *big.Int) *PrivateKey {
-	y := new(big.Int).Exp(m.g, x, m.p)
+	y := m.baseExp(x)
 	return &PrivateKey{group: g, x: x, pub: y.FillBytes(make([]byte, m.size))}
+}
+
+// Fixed-base exponentiation. Key generation always raises the same generator, so a table of
+// g^(d * 16^i) turns g^x into one modular multiplication per 4-bit digit of x: 56 for a group-14
+// exponent instead of the ~280 squarings and multiplications of big.Int.Exp, about 3 times
+// faster (BenchmarkDH). The table costs expBits/4 × 16 values of the prime's size (230 KB for
+// group 14) and is built once per group, on first use. Like big.Int.Exp it is not constant
+// time; every digit, zero included, costs one multiplication.
+const fixedBaseBits = 4
+
+func (m *modpGroup) baseExp(x *big.Int) *big.Int {
+	if x.BitLen() > m.expBits { // a full-length exponent from NewPrivateKey
+		return new(big.Int).Exp(m.g, x, m.p)
+	}
+	m.tableOnce.Do(m.buildTable)
+	z, t := big.NewInt(1), new(big.Int)
+	for i, row := range m.table {
+		var d uint
+		for b := 0; b < fixedBaseBits; b++ {
+			d |= x.Bit(i*fixedBaseBits+b) << b
+		}
+		t.Mul(z, row[d])
+		z.Mod(t, m.p)
+	}
+	return z
+}
+
+func (m *modpGroup) buildTable() {
+	rows := (m.expBits + fixedBaseBits - 1) / fixedBaseBits
+	m.table = make([][]*big.Int, rows)
+	base := new(big.Int).Set(m.g)
+	step := big.NewInt(1 << fixedBaseBits)
+	for i := range m.table {
+		row := make([]*big.Int, 1<<fixedBaseBits)
+		row[0] = big.NewInt(1)
+		for d := 1; d < len(row); d++ {
+			row[d] = new(big.Int).Mul(row[d-1], base)
+			row[d].Mod(row[d], m.p)
+		}
+		m.table[i] = row
+		base = new(big.Int).Exp(base, step, m.p)
+	}
 }
 
 // parsePublic checks the peer's g^y: exact length (RFC 2409 §5 requires left padding), then
