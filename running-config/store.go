@@ -310,8 +310,11 @@ func (s *Store) SaveStartup(text string) error {
 }
 
 func trimArchive(ar *bolt.Bucket, keep int) error {
-	n := ar.Stats().KeyN
+	n := 0
 	c := ar.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
 	for k, _ := c.First(); k != nil && n > keep; k, _ = c.First() {
 		if err := c.Delete(); err != nil {
 			return err
