@@ -182,4 +182,3 @@ func TestFlags(t *testing.T) {
 		t.Errorf("defaults = %+v, %v", o, err)
 	}
 }
-
