@@ -1,0 +1,94 @@
+package userspace
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// New creates the TUN device (IFF_TUN|IFF_NO_PI, named cfg.TUNName, MTU cfg.MTU, up) in the
+// calling thread's network namespace, opens a NETLINK_ROUTE handle there for the routes, and
+// starts the outbound reader. Equivalent to: `ip tuntap add dev tbx0 mode tun; ip link set tbx0
+// mtu 1400 up`.
+func New(cfg Config) (*Backend, error) {
+	if cfg.TUNName == "" {
+		cfg.TUNName = DefaultTUNName
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = DefaultMTU
+	}
+	if cfg.MTU < 576 || cfg.MTU > maxPacket {
+		return nil, fmt.Errorf("userspace: MTU %d outside 576..%d", cfg.MTU, maxPacket)
+	}
+	if cfg.Send == nil {
+		return nil, fmt.Errorf("userspace: Config.Send is required")
+	}
+	f, name, err := openTUN(cfg.TUNName)
+	if err != nil {
+		return nil, err
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("userspace: netlink: %w", err)
+	}
+	link, err := h.LinkByName(name)
+	if err == nil {
+		err = h.LinkSetMTU(link, cfg.MTU)
+	}
+	if err == nil {
+		err = h.LinkSetUp(link)
+	}
+	if err != nil {
+		h.Close()
+		f.Close()
+		return nil, fmt.Errorf("userspace: set up %s: %w", name, err)
+	}
+	cfg.TUNName = name
+	return newBackend(cfg, f, &netlinkRoutes{h: h, link: link.Attrs().Index})
+}
+
+// openTUN opens /dev/net/tun non-blocking (so Close unblocks the reader through Go's poller)
+// and attaches it to a TUN interface named name.
+func openTUN(name string) (*os.File, string, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "", fmt.Errorf("userspace: open /dev/net/tun: %w", err)
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return nil, "", fmt.Errorf("userspace: TUN name %q: %w", name, err)
+	}
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, "", fmt.Errorf("userspace: TUNSETIFF %s: %w", name, err)
+	}
+	return os.NewFile(uintptr(fd), "/dev/net/tun"), ifr.Name(), nil
+}
+
+// netlinkRoutes adds and removes `ip route add PREFIX dev TUN` routes.
+type netlinkRoutes struct {
+	h    *netlink.Handle
+	link int
+}
+
+func (r *netlinkRoutes) route(p netip.Prefix) *netlink.Route {
+	return &netlink.Route{
+		LinkIndex: r.link,
+		Scope:     netlink.SCOPE_LINK,
+		Dst:       &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())},
+	}
+}
+
+func (r *netlinkRoutes) add(p netip.Prefix) error { return r.h.RouteReplace(r.route(p)) }
+func (r *netlinkRoutes) del(p netip.Prefix) error { return r.h.RouteDel(r.route(p)) }
+func (r *netlinkRoutes) close() error {
+	r.h.Close()
+	return nil
+}
