@@ -152,7 +152,7 @@ func TestAppendixBVectors(t *testing.T) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
-	var expands, keymats int
+	var expands, keymats, pkes int
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "#") || line == "" {
@@ -185,6 +185,12 @@ func TestAppendixBVectors(t *testing.T) {
 				t.Errorf("%s keymat (pfs=%v) %d octets: got %x, want %x", h, gqm != nil, n, got, want)
 			}
 			keymats++
+		case "skeyid-pke":
+			got := SKEYIDPublicKey(h, unhex(t, fs[2]), unhex(t, fs[3]), cookie(t, fs[4]), cookie(t, fs[5]))
+			if want := unhex(t, fs[6]); !bytes.Equal(got, want) {
+				t.Errorf("%s SKEYID (public key encryption): got %x, want %x", h, got, want)
+			}
+			pkes++
 		default:
 			t.Fatalf("unknown line %q", line)
 		}
@@ -192,7 +198,7 @@ func TestAppendixBVectors(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if expands != 15 || keymats != 10 {
-		t.Errorf("read %d expand and %d keymat vectors, want 15 and 10", expands, keymats)
+	if expands != 15 || keymats != 10 || pkes != 5 {
+		t.Errorf("read %d expand, %d keymat, %d skeyid-pke vectors, want 15, 10, 5", expands, keymats, pkes)
 	}
 }

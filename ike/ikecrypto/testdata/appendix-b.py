@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes appendix-b.txt: known answers for RFC 2409 Appendix B key expansion and multi-block
 KEYMAT (RFC 2409 5.5) for every IKE hash, computed independently with Python's hmac/hashlib.
-The strongSwan vectors cover SHA2-256 only and never expand Ka; these fill the gap.
+The strongSwan vectors cover SHA2-256 only and never expand Ka; these fill the gap. It also
+writes SKEYID for public key encryption auth, prf(hash(Ni_b | Nr_b), CKY-I | CKY-R) (RFC 2409 5).
 Run from this directory: python3 appendix-b.py > appendix-b.txt"""
 import hashlib, hmac
 
@@ -45,3 +46,6 @@ for name, f in HASHES.items():
         n = 3 * size + 5                        # forces K1 | K2 | K3 | K4 (truncated)
         print('keymat %s %s %s %s %s %s %d %s' % (name, skeyid_d.hex(), gqm.hex() or '-', spi.hex(),
                                                 ni.hex(), nr.hex(), n, keymat(name, skeyid_d, seed, n).hex()))
+    cky_i, cky_r = bytes.fromhex('0102030405060708'), bytes.fromhex('f1f2f3f4f5f6f7f8')
+    skeyid = prf(name, f(ni + nr).digest(), cky_i + cky_r)
+    print('skeyid-pke %s %s %s %s %s %s' % (name, ni.hex(), nr.hex(), cky_i.hex(), cky_r.hex(), skeyid.hex()))
