@@ -58,6 +58,13 @@ type CharonSettings struct {
 	RetransmitTries int
 	// Plugins replaces DefaultPlugins when not nil.
 	Plugins []string
+	// RetransmitTimeout is charon.retransmit_timeout (first retransmission); 0 keeps strongSwan's
+	// 4 s. Tests that should recover quickly from a lost or reordered packet set 1 s.
+	RetransmitTimeout time.Duration
+	// AggressivePSK lets a responder accept IKEv1 Aggressive Mode with PSK, which strongSwan
+	// refuses by default (the PSK hash is exposed to offline attack): it answers AM1 with
+	// AUTHENTICATION_FAILED unless this is set.
+	AggressivePSK bool
 }
 
 var logSubsystems = []string{"default", "dmn", "mgr", "ike", "chd", "job", "cfg", "knl", "net", "asn",
@@ -99,6 +106,15 @@ func RenderStrongswanConf(s *CharonSettings) (string, error) {
 	b.WriteString("    install_routes = yes\n")
 	b.WriteString("    port = 500\n    port_nat_t = 4500\n")
 	fmt.Fprintf(&b, "    retransmit_tries = %d\n", tries)
+	if s.RetransmitTimeout < 0 || s.RetransmitTimeout%time.Millisecond != 0 {
+		return "", fmt.Errorf("lab: bad retransmit timeout %v", s.RetransmitTimeout)
+	}
+	if s.RetransmitTimeout > 0 {
+		fmt.Fprintf(&b, "    retransmit_timeout = %s\n", strconv.FormatFloat(s.RetransmitTimeout.Seconds(), 'f', -1, 64))
+	}
+	if s.AggressivePSK {
+		b.WriteString("    i_dont_care_about_security_and_use_aggressive_mode_psk = yes\n")
+	}
 	b.WriteString("    plugins {\n        vici {\n            socket = unix:///run/charon.vici\n        }\n    }\n")
 	b.WriteString("    syslog {\n        daemon {\n            default = -1\n        }\n    }\n")
 	b.WriteString("    filelog {\n        lab {\n            path = /run/charon.log\n")
@@ -320,7 +336,7 @@ func StartCharon(t testing.TB, ns *Netns, settings *CharonSettings) (*Charon, er
 		return nil, err
 	}
 	// Short path: the vici socket's path must fit in sun_path (108 bytes).
-	dir, err := os.MkdirTemp("", "tb-sw-")
+	dir, err := os.MkdirTemp("", "tb-sw-"+ns.Role+"-")
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -478,6 +494,35 @@ func (c *Charon) ListSAs() ([]IKESA, error) {
 		return nil, err
 	}
 	return sas, nil
+}
+
+// WaitInstalled waits until child is INSTALLED here and returns its IKE SA. An initiator's
+// Initiate returns once it has sent Quick Mode message 3; the responder installs its SAs only
+// when that message arrives, so traffic sent at once from the initiator's side can be lost.
+func (c *Charon) WaitInstalled(child string, d time.Duration) (*IKESA, error) {
+	var found *IKESA
+	var lastErr error
+	err := waitFor(d, c.Proc, func() bool {
+		sas, err := c.ListSAs()
+		if err != nil {
+			lastErr = err
+			return false
+		}
+		for i := range sas {
+			if ch := sas[i].Child(child); ch != nil && ch.State == "INSTALLED" {
+				found = &sas[i]
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		if lastErr != nil {
+			return nil, fmt.Errorf("%w (last list-sas error: %v)", err, lastErr)
+		}
+		return nil, fmt.Errorf("lab: child %s not installed in %s: %w", child, c.Netns.Role, err)
+	}
+	return found, nil
 }
 
 // Stop stops charon (SIGTERM by PID, then SIGKILL). Cleanup does it too.
