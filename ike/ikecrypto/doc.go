@@ -28,7 +28,10 @@
 // e.g. 224 bits for group 14, as OpenSSL (and thus strongSwan) and IOS do; RFC 3526 §8 allows
 // this. Group 24 exponents are drawn below the 256-bit subgroup order q. A peer's public value is
 // rejected unless it has the exact length, 1 < y < p-1 (and y^q = 1 for group 24), or is a point
-// on the curve. All DH values are fixed-length and left-padded.
+// on the curve. All DH values are fixed-length and left-padded. MODP key generation uses a
+// per-group fixed-base table (built on first use) because the generator never changes; the
+// shared secret uses big.Int.Exp. Neither is constant time (math/big is not); the exponents are
+// ephemeral and used once.
 //
 // ISAKMP padding: strongSwan pads with 1..blocksize zero octets (PadZero), IOS-style peers put
 // the pad count in the last octet (PadCount). Decrypt never inspects padding: the receiver walks
@@ -37,6 +40,7 @@
 // # Caveats
 //
 // Byte slices passed in are never retained or modified, and returned slices are fresh. Values of
-// type Phase1, PrivateKey and CBC are immutable after construction and safe for concurrent use.
+// type Phase1 (whose exported byte fields are read-only), PrivateKey and CBC are immutable after
+// construction and safe for concurrent use.
 // A PrivateKey should be used for one exchange only.
 package ikecrypto

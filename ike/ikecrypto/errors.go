@@ -20,6 +20,8 @@ var (
 	ErrKeySize = errors.New("ikecrypto: wrong key length")
 	// ErrWeakKey is returned for a DES weak or semi-weak key, or a 3DES key whose parts repeat.
 	ErrWeakKey = errors.New("ikecrypto: weak DES key")
+	// ErrNotKeyed is returned by Phase1.Encrypt and Decrypt on a Phase1 not made by NewPhase1.
+	ErrNotKeyed = errors.New("ikecrypto: ISAKMP SA has no encryption key")
 	// ErrIVSize is returned when an IV is not one cipher block long.
 	ErrIVSize = errors.New("ikecrypto: IV length is not the cipher block size")
 	// ErrCiphertextSize is returned when a ciphertext is empty or not a multiple of the block size.

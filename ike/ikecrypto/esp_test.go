@@ -130,4 +130,11 @@ func TestNewPhase1Errors(t *testing.T) {
 	if got := p.Phase1IV([]byte("a"), []byte("b")); len(got) != 16 {
 		t.Errorf("IV length %d", len(got))
 	}
+	var bare Phase1
+	if _, _, err := bare.Encrypt(make([]byte, 16), nil, PadZero); !errors.Is(err, ErrNotKeyed) {
+		t.Errorf("Encrypt on a bare Phase1: %v", err)
+	}
+	if _, _, err := bare.Decrypt(make([]byte, 16), make([]byte, 16)); !errors.Is(err, ErrNotKeyed) {
+		t.Errorf("Decrypt on a bare Phase1: %v", err)
+	}
 }

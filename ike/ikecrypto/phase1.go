@@ -115,11 +115,17 @@ func (p *Phase1) Phase2IV(lastPhase1Block []byte, mid uint32) []byte {
 
 // Encrypt encrypts a payload chain with the ISAKMP SA's key (see CBC.Encrypt).
 func (p *Phase1) Encrypt(iv, plaintext []byte, pad Padding) (ciphertext, nextIV []byte, err error) {
+	if p.cbc == nil {
+		return nil, nil, ErrNotKeyed
+	}
 	return p.cbc.Encrypt(iv, plaintext, pad)
 }
 
 // Decrypt decrypts a message body with the ISAKMP SA's key (see CBC.Decrypt).
 func (p *Phase1) Decrypt(iv, ciphertext []byte) (plaintext, nextIV []byte, err error) {
+	if p.cbc == nil {
+		return nil, nil, ErrNotKeyed
+	}
 	return p.cbc.Decrypt(iv, ciphertext)
 }
 
