@@ -200,7 +200,7 @@ func (a Attribute) String() string {
 
 // parseAttributes decodes a sequence of attributes filling b exactly.
 func parseAttributes(b []byte) ([]Attribute, error) {
-	var attrs []Attribute
+	attrs := make([]Attribute, 0, min(len(b)/attrHeaderLen, MaxAttributes))
 	for len(b) > 0 {
 		if len(attrs) == MaxAttributes {
 			return nil, notifyf(NotifyPayloadMalformed, "more than %d attributes", MaxAttributes)

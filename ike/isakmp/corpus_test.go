@@ -443,6 +443,11 @@ test fails when this file or a seed drifts from the table.
 every wire octet, the plaintext of each encrypted message and the values strongSwan logged.
 They are the project's own captures (provenance: that directory's README).
 
+## golden/
+
+Message.Dump of every vector message (decrypted where encrypted), pinned by TestDumpGolden
+(` + "`go test -run TestDumpGolden -update`" + ` rewrites them).
+
 ## fuzz/FuzzParse/
 
 Seeds for FuzzParse, one or more per hostile-input class of spec/ecosystem.md ("Appendix: top

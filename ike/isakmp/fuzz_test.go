@@ -55,6 +55,7 @@ func checkParse(t *testing.T, b []byte) {
 	if !bytes.Equal(m.Raw(), b) {
 		t.Fatal("Raw differs from the input")
 	}
+	_ = m.Dump()
 	enc := m.AppendMarshal(nil)
 	m2, err := Parse(enc)
 	if err != nil {
@@ -90,7 +91,8 @@ func checkPlaintext(t *testing.T, first PayloadType, b []byte) {
 	if !bytes.Equal(AppendPayloads(nil, ps2), enc) {
 		t.Fatal("chain encode not stable")
 	}
-	// The typed views must not panic either.
+	// The typed views and the dump must not panic either.
+	_ = (&Message{Payloads: ps, Padding: rest}).Dump()
 	for _, p := range ps {
 		switch p := p.(type) {
 		case *SA:

@@ -152,6 +152,9 @@ func (m *Message) AppendMarshal(b []byte) []byte {
 // HASH(1), HASH(2) and the Informational HASH cover after the HASH payload (RFC 2409 §5.5, §5.7).
 // For a received message these are the octets as received; otherwise they are encoded.
 func (m *Message) ChainFrom(i int) []byte {
+	if i < 0 || i > len(m.Payloads) {
+		return nil
+	}
 	if m.chain == nil {
 		return AppendPayloads(nil, m.Payloads[i:])
 	}
@@ -208,3 +211,20 @@ func (m *Message) String() string {
 	}
 	return sb.String()
 }
+
+// NonESPMarkerLen is the length of the non-ESP marker, four zero octets that precede an ISAKMP
+// message on UDP port 4500 (RFC 3948 §2.2) and are not part of it.
+const NonESPMarkerLen = 4
+
+// StripNonESPMarker returns the ISAKMP message inside a UDP payload received on port 4500, or
+// false when the payload is not one: an ESP packet (non-zero SPI) or a NAT-keepalive (a single
+// 0xff octet, RFC 3948 §2.3).
+func StripNonESPMarker(udp []byte) ([]byte, bool) {
+	if len(udp) < NonESPMarkerLen || binary.BigEndian.Uint32(udp) != 0 {
+		return nil, false
+	}
+	return udp[NonESPMarkerLen:], true
+}
+
+// AppendNonESPMarker appends the non-ESP marker that precedes an ISAKMP message sent on port 4500.
+func AppendNonESPMarker(b []byte) []byte { return append(b, 0, 0, 0, 0) }

@@ -14,7 +14,7 @@ func name[T ~uint8 | ~uint16 | ~uint32](names map[T]string, kind string, v T) st
 // RFC 2408 §3.1 table and RFC 2409 §5.5 for Quick Mode and New Group Mode).
 type ExchangeType uint8
 
-// Exchange types IKEv1 knows. Values 6-31 are reserved by ISAKMP, 34-239 are DOI specific
+// Exchange types IKEv1 knows. Values 7-31 are reserved by ISAKMP, 34-239 are DOI specific
 // (IKEv2 uses 34-37, which are invalid here) and 240-255 are private.
 const (
 	ExchangeNone          ExchangeType = 0
@@ -23,6 +23,7 @@ const (
 	ExchangeAuthOnly      ExchangeType = 3
 	ExchangeAggressive    ExchangeType = 4
 	ExchangeInformational ExchangeType = 5
+	ExchangeTransaction   ExchangeType = 6  // draft-ietf-ipsec-isakmp-mode-cfg-05 §3.1 (XAUTH, Mode Config)
 	ExchangeQuick         ExchangeType = 32 // RFC 2409 §5.5
 	ExchangeNewGroup      ExchangeType = 33 // RFC 2409 §5.6
 )
@@ -34,6 +35,7 @@ var exchangeNames = map[ExchangeType]string{
 	ExchangeAuthOnly:      "AUTH_ONLY",
 	ExchangeAggressive:    "AGGRESSIVE",
 	ExchangeInformational: "INFORMATIONAL",
+	ExchangeTransaction:   "TRANSACTION",
 	ExchangeQuick:         "QUICK_MODE",
 	ExchangeNewGroup:      "NEW_GROUP_MODE",
 }
