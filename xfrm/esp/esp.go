@@ -242,7 +242,8 @@ func (s *State) Seal(dst, payload []byte, nextHeader byte) ([]byte, error) {
 
 // Open checks and decrypts the ESP packet pkt (SPI through ICV) and appends its payload to dst,
 // returning the extended slice and the next header. On error nothing is appended and the drop
-// is counted; ErrDummy marks an authentic dummy packet that is dropped silently.
+// is counted; ErrDummy marks an authentic dummy packet that is dropped silently. dst must not
+// overlap pkt.
 func (s *State) Open(dst, pkt []byte) ([]byte, byte, error) {
 	if s.outbound {
 		return dst, 0, fmt.Errorf("esp: Open on outbound SA 0x%08x", s.spi)

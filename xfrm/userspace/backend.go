@@ -1,6 +1,7 @@
 package userspace
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -344,6 +345,11 @@ func (b *Backend) Counters(sa *xfrm.SA) (xfrm.Counters, error) {
 	return c, nil
 }
 
+// Drops returns the datagrams and packets dropped before any SA was found: inbound ESP with an
+// unknown SPI (or too short to carry one), and TUN packets that no outbound policy protects
+// (no match, Discard, Bypass, or not IP).
+func (b *Backend) Drops() (noSA, noPolicy uint64) { return b.noSA.Load(), b.noPolicy.Load() }
+
 // Close removes the routes, closes the TUN device and stops the event stream. Installed SAs and
 // policies are dropped with it.
 func (b *Backend) Close() error {
@@ -389,6 +395,7 @@ func (b *Backend) readTUN() {
 			if closed {
 				return
 			}
+			time.Sleep(10 * time.Millisecond) // a transient device error: do not spin
 			continue
 		}
 		b.outbound(buf[:n], out)
@@ -428,11 +435,13 @@ func (b *Backend) outbound(pkt, out []byte) {
 		nh = 41
 	}
 	if sa.Mode == xfrm.ModeTransport {
-		if pkt[0]>>4 != 4 {
+		// IPv4 only, and never a fragment: transport mode protects whole upper-layer
+		// datagrams (RFC 4303 §3.3.1, fragments must be reassembled first).
+		if pkt[0]>>4 != 4 || binary.BigEndian.Uint16(pkt[6:])&0x3fff != 0 {
 			e.other.Add(1)
 			return
 		}
-		payload, nh = pkt[int(pkt[0]&0x0f)*4:], f.Proto
+		payload, nh = pkt[int(pkt[0]&0x0f)*4:binary.BigEndian.Uint16(pkt[2:])], f.Proto
 	}
 	sealed, err := e.st.Seal(out[:0], payload, nh)
 	if err != nil {

@@ -419,3 +419,84 @@ func TestInstallErrors(t *testing.T) {
 		t.Errorf("AddSA after Close: %v", err)
 	}
 }
+
+func TestTransportModeAndDrops(t *testing.T) {
+	a, b := newPair(t, false)
+	host := func(x netip.Addr) netip.Prefix { return netip.PrefixFrom(x, 32) }
+	mk := func(src, dst netip.Addr, dir xfrm.Dir) *xfrm.SA {
+		x := sa(src, dst, 0x5005, dir, false)
+		x.Mode, x.Reqid = xfrm.ModeTransport, 2
+		return x
+	}
+	tmpl := func(src, dst netip.Addr) xfrm.Template {
+		return xfrm.Template{Src: src, Dst: dst, Proto: xfrm.ProtoESP, Mode: xfrm.ModeTransport, Reqid: 2}
+	}
+	for _, err := range []error{
+		a.b.AddSA(mk(gwA, gwB, xfrm.DirOut)),
+		b.b.AddSA(mk(gwA, gwB, xfrm.DirIn)),
+		a.b.AddPolicy(&xfrm.Policy{Src: host(gwA), Dst: host(gwB), Proto: protoUDP, Dir: xfrm.DirOut,
+			Action: xfrm.ActionProtect, Priority: 5, Tmpl: tmpl(gwA, gwB)}),
+		b.b.AddPolicy(&xfrm.Policy{Src: host(gwA), Dst: host(gwB), Proto: protoUDP, Dir: xfrm.DirIn,
+			Action: xfrm.ActionProtect, Priority: 5, Tmpl: tmpl(gwA, gwB)}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(a.rt.set) != 1 {
+		t.Fatalf("transport policy added a route: %v", a.rt.set)
+	}
+	udp := icmpEcho(gwA, gwB, 0)
+	udp[9] = protoUDP
+	copy(udp[20:], []byte{0x01, 0xf4, 0x01, 0xf4, 0, 8, 0, 0})
+	a.dev.in <- udp
+	got := recv(t, b.dev)
+	if len(got) != len(udp) || !bytes.Equal(got[20:], udp[20:]) || got[9] != protoUDP ||
+		!bytes.Equal(got[12:20], udp[12:20]) || ipv4Checksum(got[:20]) != 0 {
+		t.Fatalf("transport mode delivered %x, sent %x", got, udp)
+	}
+	frag := bytes.Clone(udp)
+	frag[6] = 0x20 // more fragments
+	a.dev.in <- frag
+	a.dev.in <- []byte{0x45, 0, 0} // not a packet
+	if err := b.b.HandleESPInUDP([]byte{0, 0, 0x99, 0x99, 0, 0, 0, 1, 0, 0, 0, 0}, netip.AddrPortFrom(gwA, 4500)); !errors.Is(err, ErrNoSA) {
+		t.Fatalf("unknown SPI: %v", err)
+	}
+	// The fragment and the junk are handled before the next packet is read.
+	a.dev.in <- udp
+	recv(t, b.dev)
+	if c := counters(t, a.b, mk(gwA, gwB, xfrm.DirOut)); c.Encaps != 2 || c.ErrOther != 1 {
+		t.Fatalf("A transport SA %+v", c)
+	}
+	if noSA, noPolicy := b.b.Drops(); noSA != 1 || noPolicy != 0 {
+		t.Fatalf("B drops %d %d", noSA, noPolicy)
+	}
+	if noSA, noPolicy := a.b.Drops(); noSA != 0 || noPolicy != 1 {
+		t.Fatalf("A drops %d %d", noSA, noPolicy)
+	}
+}
+
+func TestInnerIPv6(t *testing.T) {
+	a, b := newPair(t, true)
+	l6, r6 := netip.MustParsePrefix("2001:db8:1::/64"), netip.MustParsePrefix("2001:db8:2::/64")
+	pa, _ := policies(l6, r6, gwA, gwB)
+	_, pbi := policies(r6, l6, gwB, gwA)
+	if err := a.b.AddPolicy(pa); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.b.AddPolicy(pbi); err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 48)
+	p[0], p[5], p[6] = 0x60, 8, protoUDP
+	s, d := netip.MustParseAddr("2001:db8:1::10").As16(), netip.MustParseAddr("2001:db8:2::10").As16()
+	copy(p[8:], s[:])
+	copy(p[24:], d[:])
+	a.dev.in <- p
+	if got := recv(t, b.dev); !bytes.Equal(got, p) {
+		t.Fatalf("delivered %x", got)
+	}
+	if !a.rt.set[r6] {
+		t.Fatalf("no IPv6 route: %v", a.rt.set)
+	}
+}

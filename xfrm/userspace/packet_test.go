@@ -52,3 +52,16 @@ func TestAppendIPv4Checksum(t *testing.T) {
 		t.Fatalf("header %x (checksum over it %04x)", h, ipv4Checksum(h))
 	}
 }
+
+// FuzzParseFlow: any octets; never a panic, and an accepted packet has addresses of its version.
+func FuzzParseFlow(f *testing.F) {
+	f.Add(icmpEcho(netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), 1))
+	f.Add(make([]byte, 48))
+	f.Add([]byte{0x60})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		fl, ok := parseFlow(p)
+		if ok && (fl.Src.Is4() != (p[0]>>4 == 4) || fl.Dst.Is4() != fl.Src.Is4()) {
+			t.Fatalf("flow %v from version %d", fl, p[0]>>4)
+		}
+	})
+}
