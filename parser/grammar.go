@@ -40,10 +40,34 @@ type Grammar struct {
 	order []*Mode
 }
 
-// modeGrammar is the compiled command set of one mode.
+// modeGrammar is the compiled command set of one mode. It is immutable once published: Install
+// replaces it, so a session matching concurrently keeps a consistent snapshot.
 type modeGrammar struct {
-	mode *Mode
-	cmds []*compiled
+	mode   *Mode
+	cmds   []*compiled
+	byChar [256][]firstRef // first keywords of the commands, by their first byte
+	other  []firstRef      // first tokens that are not keywords
+}
+
+// firstRef is a token that may start command c.
+type firstRef struct {
+	c int32
+	e edge
+}
+
+func newModeGrammar(m *Mode, cmds []*compiled) *modeGrammar {
+	mg := &modeGrammar{mode: m, cmds: cmds}
+	for ci, cc := range cmds {
+		for _, e := range cc.first {
+			r := firstRef{c: int32(ci), e: e}
+			if lf := &cc.leaves[e.leaf]; lf.kind == kKeyword {
+				mg.byChar[lf.text[0]] = append(mg.byChar[lf.text[0]], r)
+			} else {
+				mg.other = append(mg.other, r)
+			}
+		}
+	}
+	return mg
 }
 
 // New returns an empty grammar.
@@ -113,12 +137,10 @@ func (g *Grammar) Install(m *Mode, cmds ...*Command) error {
 		added = append(added, cc)
 	}
 	if mg == nil {
-		mg = &modeGrammar{mode: m}
-		g.modes[m] = mg
 		g.order = append(g.order, m)
 	}
-	// Copy on write: sessions holding the old slice keep a consistent view.
-	mg.cmds = append(append([]*compiled(nil), existing...), added...)
+	// Copy on write: sessions holding the old snapshot keep a consistent view.
+	g.modes[m] = newModeGrammar(m, append(append([]*compiled(nil), existing...), added...))
 	for c, cc := range newCache {
 		g.cache[c] = cc
 	}
@@ -155,15 +177,18 @@ func (g *Grammar) mode(m *Mode) *modeGrammar {
 	return mg
 }
 
-// modeCmds returns a snapshot of the commands of m (nil when m has none).
-func (g *Grammar) modeCmds(m *Mode) []*compiled {
+// snapshot returns the current grammar of m (an empty one when m has no commands).
+func (g *Grammar) snapshot(m *Mode) *modeGrammar {
 	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if mg := g.modes[m]; mg != nil {
-		return mg.cmds
+	mg := g.modes[m]
+	g.mu.RUnlock()
+	if mg == nil {
+		return &emptyMode
 	}
-	return nil
+	return mg
 }
+
+var emptyMode modeGrammar
 
 // checkSharedHelp walks the two command graphs in lock step over tokens with the same label and
 // fails when such a shared token has different help text.

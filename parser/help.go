@@ -54,14 +54,15 @@ func helpError(out outcome, sc *scratch, line string) *Error {
 }
 
 func (g *Grammar) helpMode(sc *scratch, m *Mode, priv int, line string) ([]HelpItem, *Error) {
-	cmds := g.modeCmds(m)
+	mg := g.snapshot(m)
+	cmds := mg.cmds
 	n := len(sc.toks)
 	arg := argumentHelp(line, sc.toks)
 	upTo := n
 	if !arg {
 		upTo = n - 1
 	}
-	if out := run(sc, cmds, priv, line, upTo); out.kind != 0 {
+	if out := run(sc, mg, priv, line, upTo); out.kind != 0 {
 		return nil, helpError(out, sc, line)
 	}
 	var items []HelpItem
@@ -75,7 +76,7 @@ func (g *Grammar) helpMode(sc *scratch, m *Mode, priv int, line string) ([]HelpI
 	if upTo > 0 && len(sc.cur) == 0 && len(sc.ends) == 0 {
 		return nil, &Error{Kind: ErrUnrecognized, Pos: len(line), Line: line}
 	}
-	gather(sc, cmds, priv, upTo == 0)
+	gather(sc, mg, priv, upTo == 0, "")
 	if arg {
 		for i := range sc.cands {
 			k := &sc.cands[i]
@@ -186,15 +187,16 @@ func (g *Grammar) Complete(m *Mode, priv int, line string) (completed string, ok
 }
 
 func (g *Grammar) completeMode(sc *scratch, m *Mode, priv int, line string) (string, bool) {
-	cmds := g.modeCmds(m)
+	mg := g.snapshot(m)
+	cmds := mg.cmds
 	n := len(sc.toks)
-	if out := run(sc, cmds, priv, line, n-1); out.kind != 0 {
+	if out := run(sc, mg, priv, line, n-1); out.kind != 0 {
 		return "", false
 	}
 	if n > 1 && len(sc.cur) == 0 {
 		return "", false
 	}
-	gather(sc, cmds, priv, n == 1)
+	gather(sc, mg, priv, n == 1, "")
 	last := sc.toks[n-1]
 	w := line[last.s:last.e]
 	var word, exact string

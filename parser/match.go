@@ -57,7 +57,6 @@ type cand struct {
 	newIf int8 // type matched by this word (IFNAME), -1 otherwise
 	phase uint8
 	used  uint64 // {} alternatives entered on this path including this step
-	word  string // what an abbreviation stands for, for the uniqueness rule
 }
 
 // stateKey identifies equivalent steps at one word: same future, so one path is kept.
@@ -70,14 +69,16 @@ type stateKey struct {
 
 // scratch is the per-call working memory, pooled so that Match does not allocate per word.
 type scratch struct {
-	toks  []span
-	arena []state
-	cur   []int32
-	nxt   []int32
-	ends  []int32 // LINE steps (complete up to the end of line)
-	cands []cand
-	seen  map[stateKey]struct{}
-	words []string
+	toks   []span
+	arena  []state
+	cur    []int32
+	nxt    []int32
+	ends   []int32 // LINE steps (complete up to the end of line)
+	cands  []cand
+	path   []int32 // extract's walk back along a path
+	seen   map[stateKey]struct{}
+	mapped bool // seen holds the keys of nxt (used once nxt is long)
+	words  []string
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{seen: map[stateKey]struct{}{}} }}
@@ -120,18 +121,36 @@ type outcome struct {
 }
 
 // gather fills sc.cands with the steps that may consume the next word: the first tokens of the
-// visible commands at the start of a line, otherwise the successors of the frontier.
-func gather(sc *scratch, cmds []*compiled, priv int, atStart bool) {
+// visible commands at the start of a line, otherwise the successors of the frontier. At the
+// start, a non-empty w restricts keywords to those starting with w's first byte.
+func gather(sc *scratch, mg *modeGrammar, priv int, atStart bool, w string) {
 	sc.cands = sc.cands[:0]
+	cmds := mg.cmds
 	if atStart {
-		for ci, cc := range cmds {
-			if cc.cmd.Priv > priv {
-				continue
-			}
-			for _, e := range cc.first {
-				sc.cands = append(sc.cands, cand{c: int32(ci), l: e.leaf, prev: -1, ift: -1, newIf: -1, used: e.enter})
+		addRefs := func(refs []firstRef) {
+			for _, r := range refs {
+				if cmds[r.c].cmd.Priv <= priv {
+					sc.cands = append(sc.cands, cand{c: r.c, l: r.e.leaf, prev: -1, ift: -1, newIf: -1, used: r.e.enter})
+				}
 			}
 		}
+		if w == "" {
+			for ci, cc := range cmds {
+				if cc.cmd.Priv > priv {
+					continue
+				}
+				for _, e := range cc.first {
+					sc.cands = append(sc.cands, cand{c: int32(ci), l: e.leaf, prev: -1, ift: -1, newIf: -1, used: e.enter})
+				}
+			}
+			return
+		}
+		c := w[0]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		addRefs(mg.byChar[c])
+		addRefs(mg.other)
 		return
 	}
 	for _, si := range sc.cur {
@@ -164,7 +183,7 @@ func rate(k *cand, lf *leaf, w string) {
 			if len(w) == len(lf.text) {
 				k.rank = rankExact
 			} else {
-				k.rank, k.word = rankPrefix, lf.text
+				k.rank = rankPrefix
 			}
 		}
 	case kWord:
@@ -192,7 +211,7 @@ func rate(k *cand, lf *leaf, w string) {
 			return
 		}
 		if num == "" {
-			k.rank, k.word, k.newIf, k.phase = rankPrefix, ifTypes[ti].name, int8(ti), phaseIfType
+			k.rank, k.newIf, k.phase = rankPrefix, int8(ti), phaseIfType
 		} else if _, ok := ifTypes[ti].number(num); ok {
 			k.rank, k.newIf = rankTyped, int8(ti)
 		}
@@ -201,13 +220,14 @@ func rate(k *cand, lf *leaf, w string) {
 
 // run consumes the first upTo words of the line through the commands of one mode. On success
 // sc.cur holds the frontier (or atStart is reported when upTo is 0) and sc.ends the LINE steps.
-func run(sc *scratch, cmds []*compiled, priv int, line string, upTo int) outcome {
+func run(sc *scratch, mg *modeGrammar, priv int, line string, upTo int) outcome {
+	cmds := mg.cmds
 	sc.arena = sc.arena[:0]
 	sc.cur = sc.cur[:0]
 	sc.ends = sc.ends[:0]
 	for i := 0; i < upTo; i++ {
 		w := line[sc.toks[i].s:sc.toks[i].e]
-		gather(sc, cmds, priv, i == 0)
+		gather(sc, mg, priv, i == 0, w)
 		best := int8(rankNone)
 		for j := range sc.cands {
 			k := &sc.cands[j]
@@ -235,16 +255,20 @@ func run(sc *scratch, cmds []*compiled, priv int, line string, upTo int) outcome
 			var first string
 			for j := range sc.cands {
 				if k := &sc.cands[j]; k.rank == rankPrefix {
+					word := cmds[k.c].leaves[k.l].text
+					if k.newIf >= 0 {
+						word = ifTypes[k.newIf].name
+					}
 					if first == "" {
-						first = k.word
-					} else if k.word != first {
+						first = word
+					} else if word != first {
 						return outcome{kind: ErrAmbiguous, pos: sc.toks[i].s, failTok: i}
 					}
 				}
 			}
 		}
 		sc.nxt = sc.nxt[:0]
-		clear(sc.seen)
+		sc.mapped = false
 		for j := range sc.cands {
 			k := &sc.cands[j]
 			if k.rank != best {
@@ -260,11 +284,9 @@ func run(sc *scratch, cmds []*compiled, priv int, line string, upTo int) outcome
 				sc.ends = append(sc.ends, int32(len(sc.arena)-1))
 				continue
 			}
-			key := stateKey{c: k.c, l: k.l, ift: k.newIf, phase: k.phase, used: k.used}
-			if _, dup := sc.seen[key]; dup {
+			if sc.duplicate(stateKey{c: k.c, l: k.l, ift: k.newIf, phase: k.phase, used: k.used}) {
 				continue
 			}
-			sc.seen[key] = struct{}{}
 			sc.arena = append(sc.arena, st)
 			sc.nxt = append(sc.nxt, int32(len(sc.arena)-1))
 		}
@@ -275,6 +297,36 @@ func run(sc *scratch, cmds []*compiled, priv int, line string, upTo int) outcome
 		}
 	}
 	return outcome{}
+}
+
+func keyOf(st *state) stateKey {
+	return stateKey{c: st.c, l: st.l, ift: st.ift, phase: st.phase, used: st.used}
+}
+
+// duplicate reports whether a step equivalent to k is already in sc.nxt. Short frontiers are
+// scanned; long ones (a leading "no" reaches most commands) switch to a map.
+func (sc *scratch) duplicate(k stateKey) bool {
+	const linear = 16
+	if !sc.mapped && len(sc.nxt) < linear {
+		for _, si := range sc.nxt {
+			if keyOf(&sc.arena[si]) == k {
+				return true
+			}
+		}
+		return false
+	}
+	if !sc.mapped {
+		clear(sc.seen)
+		for _, si := range sc.nxt {
+			sc.seen[keyOf(&sc.arena[si])] = struct{}{}
+		}
+		sc.mapped = true
+	}
+	if _, dup := sc.seen[k]; dup {
+		return true
+	}
+	sc.seen[k] = struct{}{}
+	return false
 }
 
 // Match parses a line typed in mode m by a session at privilege level priv. When the line is not
@@ -305,9 +357,10 @@ func (g *Grammar) Match(m *Mode, priv int, line string) (*Match, error) {
 }
 
 func (g *Grammar) matchMode(sc *scratch, m *Mode, priv int, line string) (*Match, *Error) {
-	cmds := g.modeCmds(m)
+	mg := g.snapshot(m)
+	cmds := mg.cmds
 	n := len(sc.toks)
-	out := run(sc, cmds, priv, line, n)
+	out := run(sc, mg, priv, line, n)
 	if out.kind != 0 {
 		if out.kind == ErrInvalid && out.failTok == 0 && m.IsExec() {
 			return nil, unknownFirstWord(sc, line)
@@ -363,11 +416,17 @@ func unknownFirstWord(sc *scratch, line string) *Error {
 
 // extract rebuilds the values along the path ending at arena index last.
 func extract(sc *scratch, cmds []*compiled, line string, last int32) Args {
-	path := make([]int32, 0, 16)
+	path := sc.path[:0]
+	nb := 0
 	for si := last; si >= 0; si = sc.arena[si].prev {
 		path = append(path, si)
+		nb += len(cmds[sc.arena[si].c].leaves[sc.arena[si].l].binds)
 	}
+	sc.path = path
 	a := Args{line: line, words: make([]string, 0, len(path))}
+	if nb > 0 {
+		a.list = make([]Arg, 0, nb)
+	}
 	for p := len(path) - 1; p >= 0; p-- {
 		st := &sc.arena[path[p]]
 		if st.phase == phaseIfType {
