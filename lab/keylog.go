@@ -20,8 +20,9 @@ type Chunk struct {
 	Conn     string // connection name, "" before the responder has matched one
 	IKESA    uint32 // IKE SA unique id, 0 outside an IKE SA context
 	Label    string // "SKEYID_d", "encryption initiator key", "Hash(1)", ...
-	Data     []byte
-	Complete bool // all announced bytes were read
+	Size     int    // bytes announced by the label line
+	Data     []byte // bytes read from the dump lines
+	Complete bool   // all announced bytes were read
 }
 
 // IKEKeys is the phase-1 key material of one IKE SA (RFC 2409 section 5).
@@ -157,7 +158,7 @@ func ParseKeyLog(r io.Reader) (*KeyLog, error) {
 					return nil, &ParseError{What: "keylog", Line: lineNo, Msg: err.Error()}
 				}
 				c.Data = append(c.Data, b...)
-				want := cap(c.Data)
+				want := c.Size
 				if len(c.Data) > want {
 					return nil, &ParseError{What: "keylog", Line: lineNo, Msg: fmt.Sprintf("%s: more than the announced %d bytes", c.Label, want)}
 				}
@@ -179,7 +180,7 @@ func ParseKeyLog(r io.Reader) (*KeyLog, error) {
 				return nil, &ParseError{What: "keylog", Line: lineNo, Msg: "dump size " + l[2]}
 			}
 			kl.Chunks = append(kl.Chunks, Chunk{Line: lineNo, Thread: thread, Group: group, Conn: conn, IKESA: said,
-				Label: l[1], Data: make([]byte, 0, n), Complete: n == 0})
+				Label: l[1], Size: n, Data: make([]byte, 0, n), Complete: n == 0})
 			if n > 0 {
 				open[thread] = len(kl.Chunks) - 1
 			}

@@ -262,3 +262,68 @@ func runTunnel(t *testing.T, tc tunnelCase) {
 		}
 	}
 }
+
+// TestSwanctlConfLoads loads every golden swanctl.conf into a real charon: the renderer's output
+// must be accepted by swanctl's own parser, not just look right.
+func TestSwanctlConfLoads(t *testing.T) {
+	RequireShort(t)
+	RequireStrongSwan(t)
+	ns := NewNetns(t, "conf")
+	c, err := StartCharon(t, ns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"swanctl-main-pfs.golden", "swanctl-aggressive.golden"} {
+		out, err := c.Swanctl("--load-all", "--noprompt", "--file", "testdata/"+name)
+		if err != nil || !strings.Contains(out, "successfully loaded 1 connections, 0 unloaded") ||
+			!strings.Contains(out, "loaded ike secret 'ike-lab'") {
+			t.Errorf("%s: %v\n%s", name, err, out)
+		}
+	}
+	out, err := c.Swanctl("--list-conns")
+	if err != nil || !strings.Contains(out, "lab: IKEv1") || !strings.Contains(out, "gw-left@lab") {
+		t.Errorf("list-conns after loading: %v\n%s", err, out)
+	}
+}
+
+// TestCaptureFlagsMalformed shows that Dissect's malformed marks can fire: an ISAKMP header
+// sent to UDP 500 that announces 255 bytes but carries only itself is reported as malformed.
+func TestCaptureFlagsMalformed(t *testing.T) {
+	RequireShort(t)
+	RequireRoot(t)
+	RequireTshark(t)
+	RequireCommands(t, "ip", "bash")
+	a, b := NewNetns(t, "capA"), NewNetns(t, "capB")
+	if err := Veth(a, "v0", b, "v0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddAddr("v0", netip.MustParsePrefix("192.0.2.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddAddr("v0", netip.MustParsePrefix("192.0.2.2/24")); err != nil {
+		t.Fatal(err)
+	}
+	capA, err := StartCapture(t, a, "v0", "", "udp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cookies, next payload SA, version 1.0, Main Mode, no flags, message ID 0, length 255.
+	a.MustRun(t, "bash", "-c",
+		`printf '\x01\x02\x03\x04\x05\x06\x07\x08\0\0\0\0\0\0\0\0\x01\x10\x02\0\0\0\0\0\0\0\0\xff' >/dev/udp/192.0.2.2/500`)
+	if err := capA.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	pkts, err := Dissect(capA.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range pkts {
+		if p.Has("isakmp") && p.Bad() {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no malformed ISAKMP frame among %+v", pkts)
+	}
+}
