@@ -39,6 +39,7 @@ type Server struct {
 	signers []ssh.Signer
 	ctx     context.Context // cancelled by Close: ends every session
 	cancel  context.CancelFunc
+	linger  time.Duration // lingerAfterExit; tests shorten it
 
 	mu        sync.Mutex // protects the fields below
 	closed    bool
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		signers:   signers,
 		ctx:       ctx,
 		cancel:    cancel,
+		linger:    lingerAfterExit,
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[net.Conn]struct{}{},
 		busy:      map[int]bool{},

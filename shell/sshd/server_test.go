@@ -152,6 +152,7 @@ func newHarness(t *testing.T, acc *fakeAccounts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.linger = 50 * time.Millisecond
 	h.srv, h.addr = srv, ln.Addr().String()
 	go func() { h.serve <- srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -199,8 +200,8 @@ func TestExec(t *testing.T) {
 		user, cmd, want string
 		status          int
 	}{
-		{"admin", "show running-config", `ran "show running-config" user=admin priv=15 line=0 pty=false term= size=80x24`, 0},
-		{"op", "show version", `ran "show version" user=op priv=1 line=0 pty=false`, 0},
+		{"admin", "show running-config", `ran "show running-config" user=admin priv=15 line=0 pty=false term= size=80x24`, 0}, // first connection: vty 0
+		{"op", "show version", `ran "show version" user=op priv=1 line=`, 0},
 		{"admin", "fail", "% Invalid input", 1},
 	}
 	for _, tt := range tests {
@@ -421,14 +422,43 @@ func TestVTYLines(t *testing.T) {
 	if got := lineOf(c2); got != "line=2" {
 		t.Errorf("second connection on %s, want line=2", got)
 	}
-	// line 0 was freed by the exec above; the next connection takes it again.
-	c0.Wait()
+	// Once the first client disconnects, line 0 is free and the next connection takes it.
+	c0.Close()
+	for deadline := time.Now().Add(30 * time.Second); h.srv.lineBusy(0); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("vty 0 still busy after its client disconnected")
+		}
+	}
 	if got := lineOf(h.login(t, "admin")); got != "line=0" {
 		t.Errorf("after a close: %s, want line=0", got)
 	}
 	if !strings.Contains(h.logs.all(), ErrNoFreeLine.Error()) {
 		t.Errorf("no log line for the refused connection:\n%s", h.logs.all())
 	}
+}
+
+func (s *Server) lineBusy(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busy[n]
+}
+
+// TestLingeringClient checks that a client which keeps the connection after its session
+// ended does not keep the vty line.
+func TestLingeringClient(t *testing.T) {
+	h := newHarness(t, &fakeAccounts{users: map[string]int{"admin": 15}, lines: vtys(1)})
+	c := h.login(t, "admin")
+	s, _ := c.NewSession()
+	if _, err := s.Output("show clock"); err != nil {
+		t.Fatal(err)
+	}
+	c.Wait() // returns once the server dropped the idle connection
+	for deadline := time.Now().Add(30 * time.Second); h.srv.lineBusy(0); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("vty 0 still busy after the server dropped the connection")
+		}
+	}
+	h.login(t, "admin")
 }
 
 func TestTransportInputNone(t *testing.T) {

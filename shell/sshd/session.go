@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -53,6 +54,9 @@ type connSession struct {
 
 func (cs *connSession) serve(chans <-chan ssh.NewChannel) {
 	var wg sync.WaitGroup
+	gone := make(chan struct{}) // closed when the connection has ended
+	defer wg.Wait()
+	defer close(gone)
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
 			nc.Reject(ssh.UnknownChannelType, "only session channels are supported")
@@ -72,12 +76,23 @@ func (cs *connSession) serve(chans <-chan ssh.NewChannel) {
 		go func() {
 			defer wg.Done()
 			cs.channel(ch, reqs)
-			// The vty session is over: end the connection, as IOS does on exit.
-			cs.sc.Close()
+			// The vty session is over and its channel closed; the client disconnects on
+			// its own (closing first would cut off its final messages, and OpenSSH would
+			// report a broken pipe). One that lingers must not keep the vty line.
+			t := time.NewTimer(cs.s.linger)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				cs.sc.Close()
+			case <-gone:
+			}
 		}()
 	}
-	wg.Wait()
 }
+
+// lingerAfterExit is how long a client may keep the connection open after its session
+// ended before the server drops it and frees the vty line.
+const lingerAfterExit = 10 * time.Second
 
 // channel handles the requests of the session channel until a shell or exec has run.
 func (cs *connSession) channel(ch ssh.Channel, reqs <-chan *ssh.Request) {
