@@ -168,9 +168,13 @@ func run(o *options, stdin *os.File, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	// SSH: the shell/sshd wiring goes here (owned by the SSH engineer): listen on o.ssh when
-	// it is not empty, authenticate against r.cfg's usernames, and run each session with
-	// r.app.NewSession(shell.SessionOptions{Line: r.app.NextVty(), ...}).Serve / RunLine.
+	if o.ssh != "" {
+		srv, err := startSSH(r, o.ssh)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	// o.dataplane is kept for the IKE engine wiring.
 
 	if !o.console {
