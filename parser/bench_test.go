@@ -83,3 +83,22 @@ func BenchmarkHelp(b *testing.B) {
 		g.Help(cfg, 15, "")
 	}
 }
+
+// BenchmarkInstall installs 300 [no]-commands in one mode, the worst case of the shared-prefix
+// help check (every pair shares the leading "no").
+func BenchmarkInstall(b *testing.B) {
+	var cmds []*Command
+	for i := 0; i < 300; i++ {
+		cmds = append(cmds, c(15, fmt.Sprintf("[no] feature%d <a|b|c> [detail (1-100)]", i/3),
+			fmt.Sprintf("Feature %d", i/3), "A", "B", "C", "Detail", "Value"))
+		cmds[i].Syntax += fmt.Sprintf(" v%d", i%3)
+		cmds[i].Help = append(cmds[i].Help, "Variant")
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		g := New()
+		if err := g.Install(cfg, cmds...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -63,6 +63,28 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("parser: %s at byte %d of %q", e.Kind.String(), e.Pos, e.Line)
 }
 
+// Caret returns the IOS caret line for e (ios-cli.md §2.2): spaces up to the caret column,
+// which is the printed prompt's width plus Pos, then "^". Tabs typed before the caret are kept
+// so that the caret lines up under the echoed line.
+func (e *Error) Caret(promptWidth int) string {
+	pos := e.Pos
+	if pos > len(e.Line) {
+		pos = len(e.Line)
+	}
+	b := make([]byte, 0, promptWidth+pos+1)
+	for i := 0; i < promptWidth; i++ {
+		b = append(b, ' ')
+	}
+	for i := 0; i < pos; i++ {
+		if e.Line[i] == '\t' {
+			b = append(b, '\t')
+		} else {
+			b = append(b, ' ')
+		}
+	}
+	return string(append(b, '^'))
+}
+
 // Is reports whether target is e's kind, so errors.Is(err, ErrIncomplete) works.
 func (e *Error) Is(target error) bool {
 	k, ok := target.(ErrorKind)

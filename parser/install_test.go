@@ -157,3 +157,20 @@ func TestErrorStrings(t *testing.T) {
 		t.Error("errors.Is")
 	}
 }
+
+func TestCaret(t *testing.T) {
+	// R1(config)#logging 0255.255.1
+	//                    ^
+	e := &Error{Kind: ErrInvalid, Pos: len("logging "), Line: "logging 0255.255.1"}
+	if got, want := e.Caret(len("R1(config)#")), "                   ^"; got != want {
+		t.Errorf("caret %q, want %q", got, want)
+	}
+	e = &Error{Kind: ErrInvalid, Pos: 5, Line: "show\tboot"}
+	if got := e.Caret(3); got != "   "+"    \t^" {
+		t.Errorf("caret with tab %q", got)
+	}
+	e = &Error{Kind: ErrIncomplete, Pos: 99, Line: "x"}
+	if got := e.Caret(0); got != " ^" {
+		t.Errorf("caret past the end %q", got)
+	}
+}

@@ -288,6 +288,18 @@ func TestRanking(t *testing.T) {
 		{cfg, "ip route 10.0.0.0 255.0.0.0 10.0.0.1", "nh"},
 		{cfg, "ip route 10.0.0.0 255.0.0.0 tu0", "ifnh"},
 	}
+	// Across commands too: (22-49) beats WORD for 42 (FRR's example), WORD takes 50.
+	rangeCmd, wordCmd := c(1, "test (22-49)", "Test", "Number"), c(1, "test WORD", "Test", "Word")
+	gg := New()
+	if err := gg.Install(exec, wordCmd, rangeCmd); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := gg.Match(exec, 1, "test 42"); err != nil || m.Cmd != rangeCmd {
+		t.Errorf("test 42: %v %v", m, err)
+	}
+	if m, err := gg.Match(exec, 1, "test 50"); err != nil || m.Cmd != wordCmd {
+		t.Errorf("test 50: %v %v", m, err)
+	}
 	for _, tt := range tests {
 		m, err := g.Match(tt.mode, 15, tt.line)
 		if err != nil {
