@@ -2,8 +2,11 @@ package lab
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,4 +126,29 @@ func TestHubSpoke(t *testing.T) {
 	}
 	h.Spokes[0].Host.MustRun(t, "ping", "-c", "1", "-W", "2", h.Hub.HostAddr.String())
 	h.Spokes[2].Host.MustRun(t, "ping", "-c", "1", "-W", "2", h.Spokes[1].HostAddr.String())
+}
+
+func TestSweepStale(t *testing.T) {
+	requireNetns(t)
+	// A PID that is certainly dead: a process we started and reaped.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.Process.Pid
+	stale := fmt.Sprintf("tb-%d-1-stale", dead)
+	live := fmt.Sprintf("tb-%d-999-live", os.Getpid()) // ours: must survive
+	for _, n := range []string{stale, live} {
+		if err := runHost("ip", "netns", "add", n); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = runHost("ip", "netns", "delete", n) })
+	}
+	gone := SweepStale()
+	if !slices.Contains(gone, stale) || slices.Contains(gone, live) {
+		t.Errorf("SweepStale removed %v; want %s and not %s", gone, stale, live)
+	}
+	if _, err := os.Stat("/run/netns/" + live); err != nil {
+		t.Errorf("live namespace removed: %v", err)
+	}
 }
