@@ -134,7 +134,7 @@ func (g *Grammar) helpMode(sc *scratch, m *Mode, priv int, line string) ([]HelpI
 					add(HelpItem{lf.display(), lf.help})
 				}
 			case lf.kind == kRange:
-				if v, ok := decimal(w, lf.hi); ok && (v >= lf.lo || len(w) < len(itoa(lf.lo))) {
+				if _, ok := decimal(w, lf.hi); ok { // more digits may still bring it in range
 					add(HelpItem{lf.display(), lf.help})
 				}
 			case lf.kind == kIPv4:
@@ -271,19 +271,4 @@ func FormatWords(items []HelpItem) string {
 		b.WriteString("  ")
 	}
 	return b.String()
-}
-
-func itoa(v int64) string {
-	const digits = "0123456789"
-	if v == 0 {
-		return "0"
-	}
-	var buf [20]byte
-	i := len(buf)
-	for v > 0 {
-		i--
-		buf[i] = digits[v%10]
-		v /= 10
-	}
-	return string(buf[i:])
 }

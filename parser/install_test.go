@@ -2,6 +2,7 @@ package parser
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -172,5 +173,28 @@ func TestCaret(t *testing.T) {
 	e = &Error{Kind: ErrIncomplete, Pos: 99, Line: "x"}
 	if got := e.Caret(0); got != " ^" {
 		t.Errorf("caret past the end %q", got)
+	}
+}
+
+// A leading "no" reaches many commands at once: the frontier is deduplicated with a map then.
+func TestLongFrontier(t *testing.T) {
+	g := New()
+	var cmds []*Command
+	for i := 0; i < 40; i++ {
+		cmds = append(cmds, c(15, fmt.Sprintf("[no] feature%02d [<a|b>$ab] [(1-10)$n]", i), fmt.Sprintf("Feature %d", i), "A", "B", "N"))
+	}
+	if err := g.Install(cfg, cmds...); err != nil {
+		t.Fatal(err)
+	}
+	m, err := g.Match(cfg, 15, "no feature17 b 3")
+	if err != nil || m.Cmd != cmds[17] || !m.Args.Has("no") || m.Args.Str("ab") != "b" || m.Args.Int("n") != 3 {
+		t.Fatalf("%v %+v", err, m)
+	}
+	if _, err := g.Match(cfg, 15, "no feature1"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("no feature1: %v", err)
+	}
+	items, err := g.Help(cfg, 15, "no ")
+	if err != nil || len(items) != 40 {
+		t.Errorf("no ?: %d items, %v", len(items), err)
 	}
 }
