@@ -86,8 +86,8 @@ var scratchPool = sync.Pool{New: func() any { return &scratch{seen: map[stateKey
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 func putScratch(sc *scratch) {
-	if cap(sc.arena) > 1<<16 { // do not pin memory from a pathological line
-		sc.arena = nil
+	if cap(sc.arena) > 1<<16 || cap(sc.toks) > 1<<12 { // do not pin memory from a pathological line
+		sc.arena, sc.toks, sc.cands, sc.path = nil, nil, nil, nil
 	}
 	scratchPool.Put(sc)
 }
