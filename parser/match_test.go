@@ -99,7 +99,7 @@ func TestMatchErrors(t *testing.T) {
 		{cfg, 15, "interface lo0.1", ErrInvalid, len("interface ")}, // no sub-interfaces on loopbacks
 		{cfg, 15, "interface vlan 0", ErrInvalid, len("interface vlan ")},
 		{cfg, 15, "interface xyz0", ErrInvalid, len("interface ")},
-		{cfLn, 15, "transport input ssh telnet ssh", ErrInvalid, len("transport input ssh telnet ")}, // {} alternatives once each
+		{cfLn, 15, "transport input ssh telnet ssh", ErrInvalid, len("transport input ssh telnet ")},    // {} alternatives once each
 		{exec, 15, "sh cry ips sa peer 1.2.3.4 detail", ErrInvalid, len("sh cry ips sa peer 1.2.3.4 ")}, // [a|b]: one only
 		{cfg, 15, "ip route 10.0.0.0 255.0.0.0 gi 0/0 256", ErrInvalid, len("ip route 10.0.0.0 255.0.0.0 gi 0/0 ")},
 		// Incomplete.
