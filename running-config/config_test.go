@@ -202,6 +202,42 @@ func TestValidateOverlap(t *testing.T) {
 	}
 }
 
+func TestValidateOverlapTable(t *testing.T) {
+	type addr struct{ ifn, p string }
+	cases := []struct {
+		name  string
+		addrs []addr
+		want  string // "" = valid
+	}{
+		{"disjoint neighbours", []addr{{"GigabitEthernet0/0", "10.0.0.1/25"}, {"GigabitEthernet0/1", "10.0.0.129/25"}, {"Loopback0", "10.0.1.1/32"}}, ""},
+		{"wide first", []addr{{"GigabitEthernet0/0", "10.1.0.1/16"}, {"GigabitEthernet0/1", "10.1.5.1/24"}}, "10.1.5.0 overlaps with GigabitEthernet0/0"},
+		{"wide later", []addr{{"GigabitEthernet0/0", "10.1.5.1/24"}, {"GigabitEthernet0/1", "10.1.0.1/16"}}, "10.1.0.0 overlaps with GigabitEthernet0/0"},
+		{"same subnet", []addr{{"Loopback0", "192.168.1.1/24"}, {"GigabitEthernet0/3", "192.168.1.2/24"}}, "192.168.1.0 overlaps with Loopback0"},
+		{"inside a gap of a nest", []addr{{"Loopback0", "10.0.0.1/8"}, {"Loopback1", "11.0.0.1/24"}, {"Loopback2", "11.0.1.1/24"}}, ""},
+		{"secondary overlaps", []addr{{"GigabitEthernet0/0", "10.0.0.1/24"}, {"GigabitEthernet0/1", "10.9.0.1/24"}, {"GigabitEthernet0/1", "10.0.0.9/30"}}, "10.0.0.8 overlaps with GigabitEthernet0/0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			for _, a := range tc.addrs {
+				f := c.EnsureInterface(a.ifn)
+				if f.Address.IsValid() {
+					f.Secondary = append(f.Secondary, pfx(a.p))
+				} else {
+					f.Address = pfx(a.p)
+				}
+			}
+			err := c.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Validate() = %v", err)
+			case tc.want != "" && (err == nil || err.Error() != "running-config: "+tc.want):
+				t.Errorf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestSetPasswordEncryption(t *testing.T) {
 	c := fullConfig(t)
 	c.Lines[0].Password = Password{Text: "conpass"}

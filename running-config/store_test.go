@@ -145,6 +145,7 @@ func TestStoreHelperProcess(t *testing.T) {
 	if mode == "" {
 		t.Skip("helper process for the store tests")
 	}
+	variants := crashVariants()
 	s, err := OpenStore(os.Getenv("TUNNELBOX_STORE_PATH"), time.Second)
 	if err != nil {
 		fmt.Println("error:", err)
@@ -155,19 +156,22 @@ func TestStoreHelperProcess(t *testing.T) {
 	case "hold":
 		select {}
 	case "save-loop":
-		variants := crashVariants()
 		for i := 0; ; i++ {
 			if err := s.SaveStartup(variants[i%len(variants)]); err != nil {
 				fmt.Println("error:", err)
 				os.Exit(3)
+			}
+			if i == 0 {
+				fmt.Println("saved") // the parent may wait for this to be sure a save is in flight
 			}
 		}
 	}
 	os.Exit(4)
 }
 
-// startChild runs the test binary as a helper in mode and waits for it to report ready.
-func startChild(t *testing.T, mode, path string) *exec.Cmd {
+// startChild runs the test binary as a helper in mode and waits for it to report ready. The
+// reader gives the child's further output lines.
+func startChild(t *testing.T, mode, path string) (*exec.Cmd, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStoreHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "TUNNELBOX_STORE_CHILD="+mode, "TUNNELBOX_STORE_PATH="+path)
@@ -179,18 +183,19 @@ func startChild(t *testing.T, mode, path string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	rd := bufio.NewReader(out)
+	line, err := rd.ReadString('\n')
 	if err != nil || line != "ready\n" {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("child did not start: %q, %v", line, err)
 	}
-	return cmd
+	return cmd, rd
 }
 
 func TestStoreInUseOtherProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tunnelbox.db")
-	child := startChild(t, "hold", path)
+	child, _ := startChild(t, "hold", path)
 	defer func() { child.Process.Kill(); child.Wait() }()
 	_, err := OpenStore(path, 100*time.Millisecond)
 	if !errors.Is(err, ErrStoreInUse) || !strings.Contains(err.Error(), path+" is in use by another process") {
@@ -226,8 +231,11 @@ func crashVariants() []string {
 // exactly one of the texts written (never a torn mix), for hundreds of rounds.
 func TestStoreCrashSafety(t *testing.T) {
 	rounds := 200
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		rounds = 25
+	case raceEnabled:
+		rounds = 80
 	}
 	path := filepath.Join(t.TempDir(), "tunnelbox.db")
 	variants := crashVariants()
@@ -241,7 +249,14 @@ func TestStoreCrashSafety(t *testing.T) {
 	}
 	saved := 0
 	for r := 0; r < rounds; r++ {
-		child := startChild(t, "save-loop", path)
+		child, out := startChild(t, "save-loop", path)
+		if r%2 == 1 {
+			// Odd rounds kill while a later save is in flight, whatever the machine's speed;
+			// even rounds may also hit the very first save.
+			if line, err := out.ReadString('\n'); err != nil || line != "saved\n" {
+				t.Fatalf("round %d: child said %q, %v", r, line, err)
+			}
+		}
 		time.Sleep(time.Duration(rand.IntN(15000)) * time.Microsecond)
 		if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)

@@ -1,8 +1,10 @@
 package runningconfig
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // Limits from the IOS command reference (spec/ios-cli.md 3.2).
@@ -123,11 +125,7 @@ func validIfAddr(p netip.Prefix) bool {
 }
 
 func (c *Config) validateInterfaces() error {
-	type owned struct {
-		p   netip.Prefix
-		ifn string
-	}
-	var nets []owned
+	var nets []ownedNet
 	for i := range c.Interfaces {
 		f := &c.Interfaces[i]
 		if !ValidIfName(f.Name) {
@@ -147,23 +145,55 @@ func (c *Config) validateInterfaces() error {
 		if len(f.Secondary) > 0 && !f.Address.IsValid() {
 			return fmt.Errorf("%w: %s has secondary addresses but no primary", ErrInvalidValue, f.Name)
 		}
-		addrs := f.Secondary
 		if f.Address.IsValid() {
-			addrs = append([]netip.Prefix{f.Address}, f.Secondary...)
+			if !validIfAddr(f.Address) {
+				return fmt.Errorf("%w: %s address %s", ErrInvalidValue, f.Name, f.Address)
+			}
+			nets = append(nets, ownedNet{f.Address, i})
 		}
-		for _, a := range addrs {
+		for _, a := range f.Secondary {
 			if !validIfAddr(a) {
 				return fmt.Errorf("%w: %s address %s", ErrInvalidValue, f.Name, a)
 			}
-			for _, o := range nets {
-				if o.p.Overlaps(a) {
-					return &OverlapError{Prefix: a, Interface: o.ifn}
+			nets = append(nets, ownedNet{a, i})
+		}
+	}
+	return c.checkOverlaps(nets)
+}
+
+// ownedNet is an interface address and the index of its interface.
+type ownedNet struct {
+	p   netip.Prefix
+	ifx int
+}
+
+// checkOverlaps finds subnets shared by two different interfaces in O(n log n): IPv4 prefixes
+// either nest or are disjoint, so after sorting by network address (shorter first) a prefix
+// overlaps an earlier one exactly when it starts inside the widest range seen so far. The
+// error names the interface that comes first in the configuration, as IOS does when the later
+// one is configured.
+func (c *Config) checkOverlaps(nets []ownedNet) error {
+	slices.SortFunc(nets, func(a, b ownedNet) int {
+		if d := a.p.Masked().Addr().Compare(b.p.Masked().Addr()); d != 0 {
+			return d
+		}
+		return cmp.Compare(a.p.Bits(), b.p.Bits())
+	})
+	var open []ownedNet // chain of nested prefixes containing the current position
+	for _, n := range nets {
+		for len(open) > 0 && !open[len(open)-1].p.Overlaps(n.p) {
+			open = open[:len(open)-1]
+		}
+		for _, o := range open {
+			if o.ifx != n.ifx && o.p.Overlaps(n.p) {
+				later, earlier := n, o
+				if later.ifx < earlier.ifx {
+					later, earlier = earlier, later
 				}
+				return &OverlapError{Prefix: later.p, Interface: c.Interfaces[earlier.ifx].Name}
 			}
 		}
-		for _, a := range addrs {
-			nets = append(nets, owned{a.Masked(), f.Name})
-		}
+		open = append(open, n)
 	}
 	return nil
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package runningconfig
+
+const raceEnabled = false
