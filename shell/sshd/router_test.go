@@ -1,14 +1,12 @@
 package sshd_test
 
 import (
-	"bufio"
 	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -106,7 +104,7 @@ func startRouter(t *testing.T, config string) *router {
 			t.Fatalf("tunnelbox exited at start:\n%s", r.stderr.String())
 		default:
 		}
-		if sshAnswers(r.port) {
+		if listening(r.port) {
 			return r
 		}
 		if time.Now().After(deadline) {
@@ -116,16 +114,15 @@ func startRouter(t *testing.T, config string) *router {
 	}
 }
 
-// sshAnswers reports whether an SSH server sends its version line on port.
-func sshAnswers(port string) bool {
+// listening reports whether something accepts TCP connections on port: the router listens
+// before it serves, and a refusing vty configuration must not look like a dead router.
+func listening(port string) bool {
 	c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
 	if err != nil {
 		return false
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "SSH-2.0-")
+	c.Close()
+	return true
 }
 
 // sshArgs is an OpenSSH command line that ignores the user's own keys, config and

@@ -25,6 +25,8 @@ type fakeAccounts struct {
 	users  map[string]int // user -> privilege; all use testSecret
 	lines  []Line
 	logins int
+
+	authTimeout time.Duration
 }
 
 func (f *fakeAccounts) Login(_ int, user string, pw []byte) (int, error) {
@@ -44,7 +46,7 @@ func (f *fakeAccounts) Login(_ int, user string, pw []byte) (int, error) {
 func (f *fakeAccounts) Policy() Policy {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return Policy{HasUsers: len(f.users) > 0, Lines: append([]Line(nil), f.lines...)}
+	return Policy{HasUsers: len(f.users) > 0, Lines: append([]Line(nil), f.lines...), AuthTimeout: f.authTimeout}
 }
 
 func (f *fakeAccounts) loginCount() int {
@@ -456,6 +458,27 @@ func TestLingeringClient(t *testing.T) {
 	for deadline := time.Now().Add(30 * time.Second); h.srv.lineBusy(0); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("vty 0 still busy after the server dropped the connection")
+		}
+	}
+	h.login(t, "admin")
+}
+
+// TestAuthTimeout: a connection that never logs in is dropped after `ip ssh time-out`,
+// freeing its vty line.
+func TestAuthTimeout(t *testing.T) {
+	h := newHarness(t, &fakeAccounts{users: map[string]int{"admin": 15}, lines: vtys(1), authTimeout: 200 * time.Millisecond})
+	raw, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadAll(raw); err != nil {
+		t.Fatalf("silent connection was not dropped: %v", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); h.srv.lineBusy(0); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("vty 0 still busy after the login timeout")
 		}
 	}
 	h.login(t, "admin")
