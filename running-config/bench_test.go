@@ -35,7 +35,7 @@ func largeConfig(tb testing.TB, n int) *Config {
 			NextHop: netip.AddrFrom4([4]byte{10, 0, 0, 2}),
 		})
 	}
-	c.SetPart("acl", &testPart{lines: map[Slot][]string{SlotNumberedACL: {"access-list 101 permit ip any any"}}})
+	c.SetPart("test-acl", &testPart{lines: map[Slot][]string{SlotNumberedACL: {"access-list 101 permit ip any any"}}})
 	if err := c.Validate(); err != nil {
 		tb.Fatal(err)
 	}

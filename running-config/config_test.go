@@ -274,7 +274,7 @@ func TestSetPasswordEncryption(t *testing.T) {
 
 func TestCloneIsDeep(t *testing.T) {
 	orig := fullConfig(t)
-	orig.SetPart("crypto", &testPart{lines: map[Slot][]string{SlotCryptoISAKMP: {"crypto isakmp policy 10"}}})
+	orig.SetPart("test-crypto", &testPart{lines: map[Slot][]string{SlotCryptoISAKMP: {"crypto isakmp policy 10"}}})
 	want := Body(orig)
 	snapshot := orig.Clone()
 	if !reflect.DeepEqual(orig, snapshot) {
@@ -287,8 +287,8 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Users[0].Privilege = 3
 	c.Routes[0].Distance = 9
 	c.Lines[0].Privilege = 2
-	c.Part("crypto").(*testPart).lines[SlotCryptoISAKMP][0] = "changed"
-	c.SetPart("acl", &testPart{})
+	c.Part("test-crypto").(*testPart).lines[SlotCryptoISAKMP][0] = "changed"
+	c.SetPart("test-acl", &testPart{})
 	c.EnsureInterface("Tunnel9")
 	if got := Body(orig); got != want || !reflect.DeepEqual(orig, snapshot) {
 		t.Errorf("editing a clone changed the original:\n%s", got)

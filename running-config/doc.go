@@ -54,5 +54,6 @@
 //     only until the next insertion or deletion.
 //   - Subscribers and edit functions run on the Manager's goroutine and must not call Apply.
 //
-// Package netif applies the interface part of a configuration to Linux links.
+// The sub-package netif applies the interface part of a configuration to Linux links and lists
+// them for `show ip interface brief`.
 package runningconfig

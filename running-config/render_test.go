@@ -171,12 +171,12 @@ func (p *testPart) RenderSlot(s Slot, w *Writer) {
 
 func TestPartSlotsInIOSOrder(t *testing.T) {
 	c := fullConfig(t)
-	c.SetPart("crypto", &testPart{lines: map[Slot][]string{
+	c.SetPart("test-crypto", &testPart{lines: map[Slot][]string{
 		SlotCryptoISAKMP: {"crypto isakmp policy 10", " encr aes 256"},
 		SlotCryptoIPsec:  {"crypto ipsec transform-set TS esp-aes esp-sha-hmac ", " mode tunnel"},
 		SlotCryptoMap:    {"crypto map CMAP 10 ipsec-isakmp ", " set peer 10.0.0.2"},
 	}})
-	c.SetPart("acl", &testPart{lines: map[Slot][]string{
+	c.SetPart("test-acl", &testPart{lines: map[Slot][]string{
 		SlotNamedACL:    {"ip access-list extended OUTBOUND", " permit ip any any"},
 		SlotNumberedACL: {"access-list 101 permit ip any any"},
 	}})
@@ -193,11 +193,11 @@ func TestPartSlotsInIOSOrder(t *testing.T) {
 		}
 		last = i
 	}
-	if got := c.PartNames(); len(got) != 2 || got[0] != "acl" || got[1] != "crypto" {
+	if got := c.PartNames(); len(got) != 2 || got[0] != "test-acl" || got[1] != "test-crypto" {
 		t.Errorf("PartNames = %v", got)
 	}
-	c.SetPart("acl", nil)
-	if c.Part("acl") != nil || strings.Contains(Body(c), "access-list 101") {
+	c.SetPart("test-acl", nil)
+	if c.Part("test-acl") != nil || strings.Contains(Body(c), "access-list 101") {
 		t.Error("SetPart(nil) did not remove the part")
 	}
 }
