@@ -55,8 +55,26 @@ func (s Slot) String() string {
 // Writer accumulates running-config lines. Lines are written without their newline; children
 // of a block carry their own leading space (" set peer 10.0.0.2").
 type Writer struct {
-	b strings.Builder
+	b       strings.Builder
+	scratch [64]byte // for appending addresses without allocating
 }
+
+// str writes s without a newline.
+func (w *Writer) str(s string) { w.b.WriteString(s) }
+
+// addr writes a without a newline or allocation.
+func (w *Writer) addr(a netip.Addr) { w.b.Write(a.AppendTo(w.scratch[:0])) }
+
+// mask writes the dotted netmask of a prefix length.
+func (w *Writer) mask(bits int) {
+	if bits < 0 || bits > 32 {
+		w.str("invalid")
+		return
+	}
+	w.addr(maskAddr(bits))
+}
+
+func (w *Writer) nl() { w.b.WriteByte('\n') }
 
 // Line writes one line.
 func (w *Writer) Line(s string) {
@@ -194,9 +212,10 @@ func BodyWith(c *Config, opts RenderOptions) string {
 		w.Bang()
 	}
 
-	c.renderSlot(w, SlotCryptoISAKMP)
-	c.renderSlot(w, SlotCryptoIPsec)
-	c.renderSlot(w, SlotCryptoMap)
+	parts := c.PartNames()
+	c.renderSlot(w, SlotCryptoISAKMP, parts)
+	c.renderSlot(w, SlotCryptoIPsec, parts)
+	c.renderSlot(w, SlotCryptoMap, parts)
 
 	for i := range c.Interfaces {
 		renderInterface(w, &c.Interfaces[i])
@@ -212,8 +231,8 @@ func BodyWith(c *Config, opts RenderOptions) string {
 	}
 	w.Bang()
 
-	c.renderSlot(w, SlotNamedACL)
-	c.renderSlot(w, SlotNumberedACL)
+	c.renderSlot(w, SlotNamedACL, parts)
+	c.renderSlot(w, SlotNumberedACL, parts)
 
 	w.Line("control-plane")
 	w.Bang()
@@ -226,12 +245,12 @@ func BodyWith(c *Config, opts RenderOptions) string {
 }
 
 // renderSlot lets every part write at s, then separates the slot with "!" if it wrote anything.
-func (c *Config) renderSlot(w *Writer, s Slot) {
-	if len(c.parts) == 0 {
+func (c *Config) renderSlot(w *Writer, s Slot, names []string) {
+	if len(names) == 0 {
 		return
 	}
 	before := w.Len()
-	for _, name := range c.PartNames() {
+	for _, name := range names {
 		c.parts[name].RenderSlot(s, w)
 	}
 	if w.Len() != before {
@@ -256,15 +275,27 @@ func renderUser(w *Writer, u *User) {
 // renderInterface writes one interface block in IOS order: description, addresses (secondaries
 // first, as IOS lists them), access groups, shutdown, duplex/speed, crypto map.
 func renderInterface(w *Writer, f *Interface) {
-	w.Line("interface " + f.Name)
+	w.str("interface ")
+	w.str(f.Name)
+	w.nl()
 	if f.Description != "" {
-		w.Line(" description " + f.Description)
+		w.str(" description ")
+		w.str(f.Description)
+		w.nl()
 	}
 	for _, p := range f.Secondary {
-		w.Line(" ip address " + p.Addr().String() + " " + MaskString(p.Bits()) + " secondary")
+		w.str(" ip address ")
+		w.addr(p.Addr())
+		w.str(" ")
+		w.mask(p.Bits())
+		w.str(" secondary\n")
 	}
 	if f.Address.IsValid() {
-		w.Line(" ip address " + f.Address.Addr().String() + " " + MaskString(f.Address.Bits()))
+		w.str(" ip address ")
+		w.addr(f.Address.Addr())
+		w.str(" ")
+		w.mask(f.Address.Bits())
+		w.nl()
 	} else {
 		w.Line(" no ip address")
 	}
@@ -292,17 +323,23 @@ func isSubinterface(name string) bool {
 }
 
 func renderRoute(w *Writer, r *Route) {
-	s := "ip route " + r.Prefix.Addr().String() + " " + MaskString(r.Prefix.Bits())
+	w.str("ip route ")
+	w.addr(r.Prefix.Addr())
+	w.str(" ")
+	w.mask(r.Prefix.Bits())
 	if r.Interface != "" {
-		s += " " + r.Interface
+		w.str(" ")
+		w.str(r.Interface)
 	}
 	if r.NextHop.IsValid() {
-		s += " " + r.NextHop.String()
+		w.str(" ")
+		w.addr(r.NextHop)
 	}
 	if r.Distance != 0 && r.Distance != 1 {
-		s += " " + strconv.Itoa(r.Distance)
+		w.str(" ")
+		w.b.Write(strconv.AppendInt(w.scratch[:0], int64(r.Distance), 10))
 	}
-	w.Line(s)
+	w.nl()
 }
 
 // renderLine writes one line block in IOS order: exec-timeout, privilege level, password,
@@ -345,11 +382,15 @@ func MaskString(bits int) string {
 	if bits < 0 || bits > 32 {
 		return "invalid"
 	}
+	return maskAddr(bits).String()
+}
+
+func maskAddr(bits int) netip.Addr {
 	m := ^uint32(0) << (32 - bits)
 	if bits == 0 {
 		m = 0
 	}
-	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
 }
 
 // MaskBits converts a dotted netmask to a prefix length; ok is false for a non-contiguous or
