@@ -1,10 +1,12 @@
 package sshd
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -130,5 +132,38 @@ func TestAppShellInteractive(t *testing.T) {
 				t.Errorf("exit: %v, want exit-status 0", err)
 			}
 		})
+	}
+}
+
+// TestStoreHostKeys: the host keys are made once, kept across reopening the store, and
+// give one ed25519 and one RSA signer.
+func TestStoreHostKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r1.db")
+	read := func() []byte {
+		st, err := runningconfig.OpenStore(path, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		k, err := StoreHostKeys(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	first := read()
+	if again := read(); !bytes.Equal(first, again) {
+		t.Error("host keys changed when the store was reopened")
+	}
+	signers, err := HostSigners(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, s := range signers {
+		types = append(types, s.PublicKey().Type())
+	}
+	if len(types) != 2 || types[0] != ssh.KeyAlgoED25519 || types[1] != ssh.KeyAlgoRSA {
+		t.Errorf("host key types %v, want [%s %s]", types, ssh.KeyAlgoED25519, ssh.KeyAlgoRSA)
 	}
 }

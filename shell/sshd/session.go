@@ -34,6 +34,21 @@ type (
 	}
 )
 
+// maxCommand bounds an exec command line; IOS input lines are far shorter.
+const maxCommand = 4096
+
+func parsePTYRequest(b []byte) (m ptyRequestMsg, ok bool) {
+	return m, ssh.Unmarshal(b, &m) == nil && len(m.Term) <= 256
+}
+
+func parseWindowChange(b []byte) (m windowChangeMsg, ok bool) {
+	return m, ssh.Unmarshal(b, &m) == nil
+}
+
+func parseExec(b []byte) (m execMsg, ok bool) {
+	return m, ssh.Unmarshal(b, &m) == nil && len(m.Command) <= maxCommand
+}
+
 // Terminal size limits: what a client asks is clamped to IOS's `terminal width|length`
 // range so that a bogus pty-req cannot make the shell allocate or page absurdly.
 const (
@@ -132,15 +147,15 @@ func (cs *connSession) request(ctx context.Context, ch ssh.Channel, req *ssh.Req
 	started *bool, done chan<- uint32) bool {
 	switch req.Type {
 	case "pty-req":
-		var m ptyRequestMsg
-		if *started || ssh.Unmarshal(req.Payload, &m) != nil {
+		m, ok := parsePTYRequest(req.Payload)
+		if *started || !ok {
 			return false
 		}
 		size.setPTY(m.Term, int(m.Columns), int(m.Rows))
 		return true
 	case "window-change":
-		var m windowChangeMsg
-		if ssh.Unmarshal(req.Payload, &m) != nil {
+		m, ok := parseWindowChange(req.Payload)
+		if !ok {
 			return false
 		}
 		size.resize(int(m.Columns), int(m.Rows))
@@ -154,7 +169,8 @@ func (cs *connSession) request(ctx context.Context, ch ssh.Channel, req *ssh.Req
 		}
 		var cmd execMsg
 		if req.Type == "exec" {
-			if ssh.Unmarshal(req.Payload, &cmd) != nil {
+			var ok bool
+			if cmd, ok = parseExec(req.Payload); !ok {
 				return false
 			}
 		} else if len(req.Payload) != 0 {
