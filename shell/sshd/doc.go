@@ -6,8 +6,8 @@
 //
 // # Behaviour (spec/ios-cli.md §1, spec/ecosystem.md A3 and B5)
 //
-//   - Host keys (ed25519 and RSA-3072) come from the store via StoreHostKeys: generated once on first boot
-//     and kept, so clients see the same key across restarts.
+//   - Host keys (ed25519 and RSA-3072) come from the store via StoreHostKeys: generated once
+//     on first boot and kept, so clients see the same keys across restarts.
 //   - Authentication: "password" and "keyboard-interactive" (one "Password: " prompt), checked
 //     against `username NAME [privilege N] {secret|password} ...` (secret types 5/8/9,
 //     password types 0/7). With no username configured every login is refused and the client
