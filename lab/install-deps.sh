@@ -6,6 +6,7 @@ pkgs=(
   iproute2 iputils-ping procps psmisc
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins util-linux
   tshark openssh-client sshpass expect tmux iperf3 python3-netmiko python3-textfsm
+  qemu-system-x86 busybox-static kmod cpio xz-utils
 )
 missing=()
 for p in "${pkgs[@]}"; do

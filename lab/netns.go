@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,16 +68,31 @@ func NewNetns(t testing.TB, role string) *Netns {
 	return n
 }
 
-var staleRE = regexp.MustCompile(`^tb-([0-9]+)-[0-9]+-`)
+var (
+	staleRE    = regexp.MustCompile(`^tb-([0-9]+)-[0-9]+-`)
+	staleDirRE = regexp.MustCompile(`^tb-sw-([0-9]+)-`)
+)
 
-// SweepStale deletes namespaces named tb-<pid>-... whose creating process no longer exists. It
-// never touches a namespace of a live process. It returns the names it deleted.
+// SweepStale deletes namespaces named tb-<pid>-... and charon directories tb-sw-<pid>-... in the
+// temporary directory whose creating process no longer exists (a test binary killed before its
+// cleanups ran). It never touches those of a live process. It returns what it deleted.
 func SweepStale() []string {
+	var gone []string
+	if dirs, err := filepath.Glob(filepath.Join(os.TempDir(), "tb-sw-*")); err == nil {
+		for _, d := range dirs {
+			m := staleDirRE.FindStringSubmatch(filepath.Base(d))
+			if m == nil {
+				continue
+			}
+			if pid, err := strconv.Atoi(m[1]); err == nil && pid > 0 && !pidAlive(pid) && os.RemoveAll(d) == nil {
+				gone = append(gone, d)
+			}
+		}
+	}
 	entries, err := os.ReadDir("/run/netns")
 	if err != nil {
-		return nil
+		return gone
 	}
-	var gone []string
 	for _, e := range entries {
 		m := staleRE.FindStringSubmatch(e.Name())
 		if m == nil {
@@ -156,8 +173,9 @@ func (n *Netns) Sysctl(key, value string) error {
 	return err
 }
 
-// Veth creates a veth pair with one end (aDev) in a and the other (bDev) in b and sets both
-// ends up. Both ends are created inside their namespaces, so names never clash on the host.
+// Veth creates a veth pair with one end (aDev) in a and the other (bDev) in b, sets both ends
+// up and waits until both have carrier (packets sent before that are dropped silently). Both
+// ends are created inside their namespaces, so names never clash on the host.
 func Veth(a *Netns, aDev string, b *Netns, bDev string) error {
 	if err := a.ip("link", "add", aDev, "type", "veth", "peer", "name", bDev, "netns", b.Name); err != nil {
 		return err
@@ -165,7 +183,31 @@ func Veth(a *Netns, aDev string, b *Netns, bDev string) error {
 	if err := a.LinkUp(aDev); err != nil {
 		return err
 	}
-	return b.LinkUp(bDev)
+	if err := b.LinkUp(bDev); err != nil {
+		return err
+	}
+	if err := a.WaitCarrier(aDev, 5*time.Second); err != nil {
+		return err
+	}
+	return b.WaitCarrier(bDev, 5*time.Second)
+}
+
+// WaitCarrier waits until dev is up with carrier (LOWER_UP).
+func (n *Netns) WaitCarrier(dev string, d time.Duration) error {
+	var last string
+	err := waitFor(d, nil, func() bool {
+		out, err := exec.Command("ip", "-n", n.Name, "-o", "link", "show", "dev", dev).CombinedOutput()
+		last = strings.TrimSpace(string(out))
+		if err != nil {
+			return false
+		}
+		i, j := strings.Index(last, "<"), strings.Index(last, ">")
+		return i >= 0 && j > i && slices.Contains(strings.Split(last[i+1:j], ","), "LOWER_UP")
+	})
+	if err != nil {
+		return fmt.Errorf("lab: %s in %s has no carrier: %w: %s", dev, n.Name, err, last)
+	}
+	return nil
 }
 
 func runHost(name string, args ...string) error {

@@ -336,7 +336,7 @@ func StartCharon(t testing.TB, ns *Netns, settings *CharonSettings) (*Charon, er
 		return nil, err
 	}
 	// Short path: the vici socket's path must fit in sun_path (108 bytes).
-	dir, err := os.MkdirTemp("", "tb-sw-"+ns.Role+"-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("tb-sw-%d-%s-", os.Getpid(), ns.Role))
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}

@@ -196,6 +196,14 @@ func runTunnel(t *testing.T, tc tunnelCase) {
 	if err := waitFor(10*time.Second, nil, func() bool { s, err := right.ListSAs(); return err == nil && len(s) == 0 }); err != nil {
 		t.Errorf("right still has SAs after the left terminated: %v", err)
 	}
+	wantPhase1 := 4 // MM1-MM4 before the move to 4500
+	if tc.aggressive {
+		wantPhase1 = 2 // AM1, AM2; AM3 goes to 4500
+	}
+	// At least phase 1 on 500, three QM messages and one delete on 4500, six ESP frames.
+	if err := capL.WaitPackets(wantPhase1+4+6, 10*time.Second); err != nil {
+		t.Errorf("capture: %v", err)
+	}
 	if err := capL.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,10 +226,6 @@ func runTunnel(t *testing.T, tc tunnelCase) {
 	isakmp500 := count(pkts, func(p *Packet) bool { return p.Has("isakmp") && !p.Has("udpencap") })
 	isakmp4500 := count(pkts, func(p *Packet) bool { return p.Has("udpencap") && p.Has("isakmp") })
 	espUDP := count(pkts, func(p *Packet) bool { return p.Has("udpencap") && p.Has("esp") })
-	wantPhase1 := 4 // MM1-MM4 before the move to 4500
-	if tc.aggressive {
-		wantPhase1 = 2 // AM1, AM2; AM3 goes to 4500
-	}
 	if isakmp500 < wantPhase1 || isakmp4500 < 3 || espUDP < 6 {
 		t.Errorf("capture: %d ISAKMP on 500 (want >= %d), %d on 4500 (want >= 3), %d ESP-in-UDP (want >= 6)",
 			isakmp500, wantPhase1, isakmp4500, espUDP)
@@ -310,8 +314,14 @@ func TestCaptureFlagsMalformed(t *testing.T) {
 	// Cookies, next payload SA, version 1.0, Main Mode, no flags, message ID 0, length 255.
 	a.MustRun(t, "bash", "-c",
 		`printf '\x01\x02\x03\x04\x05\x06\x07\x08\0\0\0\0\0\0\0\0\x01\x10\x02\0\0\0\0\0\0\0\0\xff' >/dev/udp/192.0.2.2/500`)
+	if err := capA.WaitPackets(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	if err := capA.Stop(); err != nil {
 		t.Fatal(err)
+	}
+	if n := capA.Packets(); n != 1 {
+		t.Errorf("dumpcap reports %d packets, want 1", n)
 	}
 	pkts, err := Dissect(capA.Path)
 	if err != nil {

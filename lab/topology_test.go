@@ -144,9 +144,18 @@ func TestSweepStale(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = runHost("ip", "netns", "delete", n) })
 	}
+	staleDir, err := os.MkdirTemp("", fmt.Sprintf("tb-sw-%d-gwX-", dead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveDir, err := os.MkdirTemp("", fmt.Sprintf("tb-sw-%d-gwY-", os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(staleDir); os.RemoveAll(liveDir) })
 	gone := SweepStale()
-	if !slices.Contains(gone, stale) || slices.Contains(gone, live) {
-		t.Errorf("SweepStale removed %v; want %s and not %s", gone, stale, live)
+	if !slices.Contains(gone, stale) || slices.Contains(gone, live) || !slices.Contains(gone, staleDir) || slices.Contains(gone, liveDir) {
+		t.Errorf("SweepStale removed %v; want %s and %s, not %s or %s", gone, stale, staleDir, live, liveDir)
 	}
 	if _, err := os.Stat("/run/netns/" + live); err != nil {
 		t.Errorf("live namespace removed: %v", err)

@@ -25,15 +25,20 @@ type Capture struct {
 	Proc *Proc
 }
 
+// CaptureWarmup is how long StartCapture waits after dumpcap says "Capturing on". dumpcap
+// prints that before libpcap has installed the filter, and installing it flushes what the
+// socket had already received: a packet sent at once is lost about one time in four here.
+var CaptureWarmup = 400 * time.Millisecond
+
 // StartCapture starts dumpcap on dev in ns, writing to path (a new file in a fresh temporary
 // directory when path is ""), with an optional BPF filter ("udp", "not ip6"). It returns once
-// dumpcap reports that it is capturing. Stop it with Stop; cleanup stops it too.
+// dumpcap is capturing (plus CaptureWarmup). Stop it with Stop; cleanup stops it too.
 func StartCapture(t testing.TB, ns *Netns, dev, path, filter string) (*Capture, error) {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), ns.Role+"-"+dev+".pcap")
 	}
-	args := []string{"dumpcap", "-q", "-i", dev, "-w", path}
+	args := []string{"dumpcap", "-i", dev, "-w", path}
 	if filter != "" {
 		args = append(args, "-f", filter)
 	}
@@ -44,7 +49,33 @@ func StartCapture(t testing.TB, ns *Netns, dev, path, filter string) (*Capture, 
 	if err := p.WaitOutput("Capturing on", 10*time.Second); err != nil {
 		return nil, err
 	}
+	time.Sleep(CaptureWarmup)
 	return &Capture{Path: path, Proc: p}, nil
+}
+
+// Packets returns how many packets dumpcap has written so far, from the "Packets: N" counter it
+// prints about twice a second (and "Packets captured: N" when it ends).
+func (c *Capture) Packets() int {
+	out := c.Proc.Output()
+	n := 0
+	for _, key := range []string{"Packets: ", "Packets captured: "} {
+		if i := strings.LastIndex(out, key); i >= 0 {
+			rest := out[i+len(key):]
+			j := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+			if j < 0 {
+				j = len(rest)
+			}
+			if v, err := strconv.Atoi(rest[:j]); err == nil && v > n {
+				n = v
+			}
+		}
+	}
+	return n
+}
+
+// WaitPackets waits until dumpcap has written at least n packets, or d passes.
+func (c *Capture) WaitPackets(n int, d time.Duration) error {
+	return waitFor(d, c.Proc, func() bool { return c.Packets() >= n })
 }
 
 // CaptureSettle is how long Capture.Stop lets dumpcap catch up before it signals it. libpcap's
