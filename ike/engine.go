@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -178,6 +179,9 @@ func (e *Engine) Start(cfg *runningconfig.Config) {
 
 func (e *Engine) run(dp <-chan xfrm.Event) {
 	defer close(e.done)
+	// The loop keeps its OS thread so that its CPU time can be measured (LoopCPU).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for {
 		select {
 		case f := <-e.ops:
@@ -248,6 +252,13 @@ func (e *Engine) do(f func()) error {
 func (e *Engine) Receive(p Packet) {
 	data := append([]byte(nil), p.Data...)
 	e.post(func() { e.handlePacket(p.Local, p.Remote, data) })
+}
+
+// ReceiveWait is Receive that waits until the engine has handled the datagram (for transports
+// that want back-pressure, and for fuzzing and benchmarks).
+func (e *Engine) ReceiveWait(p Packet) error {
+	data := append([]byte(nil), p.Data...)
+	return e.do(func() { e.handlePacket(p.Local, p.Remote, data) })
 }
 
 // SetConfig hands the engine a new running-configuration snapshot. Entries that disappeared

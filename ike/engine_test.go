@@ -22,7 +22,7 @@ var (
 
 // pair is two engines on an in-memory network, R1 initiating towards R2.
 type pair struct {
-	t        *testing.T
+	t        testing.TB
 	net      *iketest.Net
 	r1, r2   *ike.Engine
 	dp1, dp2 *iketest.Dataplane
@@ -53,7 +53,7 @@ func gateways(s suite, pfs int) (iketest.Gateway, iketest.Gateway) {
 	return g1, g2
 }
 
-func newPair(t *testing.T, g1, g2 iketest.Gateway, opts ike.Options, seed uint64) *pair {
+func newPair(t testing.TB, g1, g2 iketest.Gateway, opts ike.Options, seed uint64) *pair {
 	t.Helper()
 	c1, err := iketest.Config(g1)
 	if err != nil {
@@ -106,6 +106,18 @@ func (p *pair) waitFor(what string, cond func(ev ike.Event, r1 bool) bool) ike.E
 			}
 		case <-guard:
 			p.t.Fatalf("never saw %s; events:\n%s", what, p.log)
+		}
+	}
+}
+
+// drain discards the events both engines have queued so far.
+func (p *pair) drain() {
+	for {
+		select {
+		case <-p.ev1:
+		case <-p.ev2:
+		default:
+			return
 		}
 	}
 }

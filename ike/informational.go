@@ -43,6 +43,7 @@ func (e *Engine) informational(sa *isakmpSA, m *isakmp.Message) {
 		e.debugf(sa.connID, peer, "%%CRYPTO-4-IKMP_BAD_MESSAGE: IKE message from %v failed its sanity check or is malformed", peer)
 		return
 	}
+	e.acceptFrom(sa)
 	e.trace(sa, false, "INFO", m.Raw())
 	sa.dpd.heard = e.opts.Now()
 	for _, p := range m.Payloads[1:] {

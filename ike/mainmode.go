@@ -53,7 +53,9 @@ func (sa *isakmpSA) noteVendorIDs(ps []isakmp.Payload) {
 	}
 }
 
-// responderVIDs answers the peer's: the NAT-T version chosen (RFC 3947 if offered) and DPD.
+// responderVIDs answers the peer's: the NAT-T version chosen (RFC 3947 if offered) and DPD if
+// the peer announced it. Only what the peer announced is echoed, so that MM2 is never larger
+// than the MM1 that caused it (no amplification before authentication).
 func (sa *isakmpSA) responderVIDs() []isakmp.Payload {
 	var ps []isakmp.Payload
 	switch {
@@ -62,7 +64,10 @@ func (sa *isakmpSA) responderVIDs() []isakmp.Payload {
 	case sa.nat.draft:
 		ps = append(ps, vid(isakmp.VendorIDNATTDraft02N))
 	}
-	return append(ps, vid(isakmp.VendorIDDPD))
+	if sa.nat.peerHasDPD {
+		ps = append(ps, vid(isakmp.VendorIDDPD))
+	}
+	return ps
 }
 
 // natdPayloads builds the two NAT-D payloads: the peer's address as we send to it, then ours

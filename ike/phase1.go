@@ -91,6 +91,8 @@ type isakmpSA struct {
 	iv       []byte // current phase-1 CBC IV
 	lastBlk  []byte // last CBC block of phase 1: seeds Quick Mode and Informational IVs
 
+	rxLocal  netip.AddrPort // where the message being handled came in; adopted once it verifies
+	rxRemote netip.AddrPort
 	lastRecv []byte // the last phase-1 message accepted, to spot duplicates
 	lastSent []byte // the last phase-1 message sent, resent on timeout or duplicate
 	sentFrom netip.AddrPort
@@ -232,7 +234,7 @@ func (e *Engine) handlePacket(local, remote netip.AddrPort, data []byte) {
 		if sa.established() {
 			return
 		}
-		e.peerMoved(sa, local, remote)
+		sa.rxLocal, sa.rxRemote = local, remote
 		if sa.aggressive {
 			e.aggressive(sa, m, data)
 		} else {
@@ -246,12 +248,21 @@ func (e *Engine) handlePacket(local, remote netip.AddrPort, data []byte) {
 	}
 	switch h.Exchange {
 	case isakmp.ExchangeQuick:
-		e.peerMoved(sa, local, remote)
+		sa.rxLocal, sa.rxRemote = local, remote
 		e.quick(sa, m, data)
 	case isakmp.ExchangeInformational:
+		sa.rxLocal, sa.rxRemote = local, remote
 		e.informational(sa, m)
 	default:
 		e.debugf(sa.connID, remote.Addr(), "ISAKMP:(%d): unexpected exchange %v dropped", sa.connID, h.Exchange)
+	}
+}
+
+// acceptFrom adopts the addresses of the message being handled, once it has been verified: a
+// forged datagram with the right cookies cannot redirect an SA.
+func (e *Engine) acceptFrom(sa *isakmpSA) {
+	if sa.rxRemote.IsValid() {
+		e.peerMoved(sa, sa.rxLocal, sa.rxRemote)
 	}
 }
 
@@ -641,6 +652,7 @@ func (e *Engine) sendP1(sa *isakmpSA, msg []byte, name string, retransmit bool) 
 
 // received notes an accepted phase-1 message (for duplicate detection) and stops retransmission.
 func (e *Engine) received(sa *isakmpSA, data []byte, name string) {
+	e.acceptFrom(sa)
 	sa.lastRecv = data
 	sa.retry.stop()
 	e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP (%d): received packet from %v dport %d sport %d Global (%s) %-13s",

@@ -354,6 +354,7 @@ func (e *Engine) qmR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	if !bytes.Equal(h.Data, sa.keys.Hash1(mid, m.ChainFrom(1))) {
 		return ReasonMalformed, fmt.Errorf("QM1: HASH(1) does not verify")
 	}
+	e.acceptFrom(sa)
 	offer, ok1 := m.Find(isakmp.PayloadSA).(*isakmp.SA)
 	nonce, ok2 := m.Find(isakmp.PayloadNonce).(*isakmp.Nonce)
 	if !ok1 || !ok2 {
@@ -669,6 +670,7 @@ func (e *Engine) qmI2(sa *isakmpSA, qm *quickMode, m *isakmp.Message, data []byt
 	if !bytes.Equal(h.Data, sa.keys.Hash2(qm.mid, qm.ni, m.ChainFrom(1))) {
 		return ReasonMalformed, fmt.Errorf("QM2: HASH(2) does not verify")
 	}
+	e.acceptFrom(sa)
 	reply, ok1 := m.Find(isakmp.PayloadSA).(*isakmp.SA)
 	nonce, ok2 := m.Find(isakmp.PayloadNonce).(*isakmp.Nonce)
 	if !ok1 || !ok2 || len(reply.Proposals) != 1 || len(reply.Proposals[0].Transforms) != 1 || len(reply.Proposals[0].SPI) != 4 {
@@ -746,8 +748,10 @@ func (e *Engine) qmR3(sa *isakmpSA, qm *quickMode, m *isakmp.Message, data []byt
 	if !bytes.Equal(h.Data, sa.keys.Hash3(qm.mid, qm.ni, qm.nr)) {
 		return ReasonMalformed, fmt.Errorf("QM3: HASH(3) does not verify")
 	}
+	e.acceptFrom(sa)
 	qm.iv = next
 	qm.lastRecv = data
+	qm.lastSent = nil // a repeated QM3 needs no answer
 	e.trace(sa, false, "QM3", data)
 	e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP:(%d):deleting node %d error FALSE reason \"QM done (await)\"", sa.connID, int32(qm.mid))
 	reason, err := e.finishQM(sa, qm)

@@ -1,0 +1,311 @@
+package ike
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tunnelbox/tunnelbox/xfrm"
+)
+
+// UDP is the engine's Transport on UDP: one socket on port 500 (IKE) and one on port 4500 (IKE
+// after NAT traversal, and UDP-encapsulated ESP, RFC 3947/3948), both normally bound to 0.0.0.0
+// in the router's network namespace.
+//
+// Because the sockets are bound to the wildcard address, every received datagram carries its
+// destination address in an IP_PKTINFO control message, and every datagram sent names its
+// source address the same way: a responder answers from the address the initiator used, and an
+// initiator sends from the crypto map interface's address, whatever the routing table would pick.
+//
+// On port 4500 the first four octets tell the datagrams apart (xfrm.Classify4500): IKE after the
+// zero non-ESP marker goes to the engine without it, ESP goes to the data plane's handler (the
+// userspace backend's HandleESPInUDP), NAT keepalives (0xFF) and runts are dropped and counted.
+// Send prepends the marker when it sends from port 4500.
+type UDP struct {
+	ike, natt *net.UDPConn
+	ikePort   uint16
+	nattPort  uint16
+	pktinfo   bool // the sockets are bound to 0.0.0.0: PKTINFO names the source on send
+	serveOnce sync.Once
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+	handlers  UDPHandlers
+	stats     udpCounters
+	bufs      sync.Pool // *[]byte scratch for marker + message on 4500
+}
+
+// UDPHandlers receive what the sockets read. They run on the reader goroutines, one per socket:
+// IKE must not block (Engine.Receive never does) and ESP is synchronous (the buffer is reused
+// after it returns).
+type UDPHandlers struct {
+	// IKE gets every ISAKMP datagram, from port 500 as is and from port 4500 without the
+	// non-ESP marker. Required.
+	IKE func(Packet)
+	// ESP gets every UDP-encapsulated ESP datagram received on port 4500 (SPI first) with the
+	// sender's address; nil drops them (a router without a userspace data plane). The error is
+	// only counted: the data plane counts its own drops.
+	ESP func(b []byte, from netip.AddrPort) error
+}
+
+// UDPStats counts what the transport received and sent.
+type UDPStats struct {
+	IKEIn, IKEOut     uint64 // ISAKMP datagrams received (both ports) and sent
+	ESPIn, ESPOut     uint64 // ESP-in-UDP datagrams handed to the data plane and sent for it
+	ESPRefused        uint64 // ESP datagrams the handler returned an error for, or no handler
+	Keepalives        uint64 // NAT keepalives received (dropped)
+	Invalid           uint64 // runts on 4500, truncated datagrams (dropped)
+	SendErrors        uint64
+	UnknownLocalAddrs uint64 // datagrams without a usable IP_PKTINFO (the local address is the bound one)
+}
+
+type udpCounters struct {
+	ikeIn, ikeOut, espIn, espOut, espRefused, keepalives, invalid, sendErrors, noPktinfo atomic.Uint64
+}
+
+// ErrUDPAddr is returned by Send for an address the transport cannot use (not IPv4).
+var ErrUDPAddr = errors.New("ike: UDP transport is IPv4 only")
+
+// maxDatagram is the largest UDP payload over IPv4.
+const maxDatagram = 65535
+
+// ListenUDP binds UDP ports 500 and 4500 on addr (0.0.0.0 when addr is the zero Addr) in the
+// calling thread's network namespace. Call Serve to start reading.
+func ListenUDP(addr netip.Addr) (*UDP, error) {
+	if !addr.IsValid() {
+		addr = netip.IPv4Unspecified()
+	}
+	if !addr.Unmap().Is4() {
+		return nil, fmt.Errorf("%w: %s", ErrUDPAddr, addr)
+	}
+	addr = addr.Unmap()
+	ike, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, PortIKE)))
+	if err != nil {
+		return nil, fmt.Errorf("ike: listen on UDP %d: %w", PortIKE, err)
+	}
+	natt, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, PortNATT)))
+	if err != nil {
+		ike.Close()
+		return nil, fmt.Errorf("ike: listen on UDP %d: %w", PortNATT, err)
+	}
+	u, err := NewUDP(ike, natt)
+	if err != nil {
+		ike.Close()
+		natt.Close()
+		return nil, err
+	}
+	return u, nil
+}
+
+// NewUDP wraps two bound IPv4 UDP sockets: ike plays port 500, natt port 4500 (tests pass
+// sockets on other ports; Send then maps the engine's PortNATT to natt's port). It enables
+// IP_PKTINFO on both. The UDP owns the sockets from now on.
+func NewUDP(ike, natt *net.UDPConn) (*UDP, error) {
+	u := &UDP{ike: ike, natt: natt}
+	for i, c := range []*net.UDPConn{ike, natt} {
+		la, ok := c.LocalAddr().(*net.UDPAddr)
+		if !ok {
+			return nil, fmt.Errorf("ike: UDP socket has no local address")
+		}
+		ap := la.AddrPort()
+		if !ap.Addr().Unmap().Is4() {
+			return nil, fmt.Errorf("%w: socket bound to %s", ErrUDPAddr, ap)
+		}
+		if i == 0 {
+			u.ikePort = ap.Port()
+			u.pktinfo = ap.Addr().Unmap().IsUnspecified()
+		} else {
+			u.nattPort = ap.Port()
+		}
+		if err := setPktinfo(c); err != nil {
+			return nil, err
+		}
+	}
+	u.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	return u, nil
+}
+
+func setPktinfo(c *net.UDPConn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("ike: %w", err)
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+	}); err != nil {
+		return fmt.Errorf("ike: %w", err)
+	}
+	if serr != nil {
+		return fmt.Errorf("ike: setsockopt IP_PKTINFO: %w", serr)
+	}
+	return nil
+}
+
+// Ports returns the ports the two sockets are bound to (500 and 4500 after ListenUDP).
+func (u *UDP) Ports() (ike, natt uint16) { return u.ikePort, u.nattPort }
+
+// Serve starts one reader goroutine per socket delivering to h. It may be called once; later
+// calls do nothing.
+func (u *UDP) Serve(h UDPHandlers) {
+	u.serveOnce.Do(func() {
+		u.handlers = h
+		u.wg.Add(2)
+		go u.read(u.ike, u.ikePort, false)
+		go u.read(u.natt, u.nattPort, true)
+	})
+}
+
+func (u *UDP) read(c *net.UDPConn, port uint16, natt bool) {
+	defer u.wg.Done()
+	buf := make([]byte, maxDatagram)
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo)+64)
+	for {
+		n, oobn, flags, from, err := c.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if u.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // ICMP errors surface as read errors on Linux: keep reading
+		}
+		if flags&unix.MSG_TRUNC != 0 {
+			u.stats.invalid.Add(1)
+			continue
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		local, ok := pktinfoDst(oob[:oobn])
+		if !ok {
+			u.stats.noPktinfo.Add(1)
+			la, _ := c.LocalAddr().(*net.UDPAddr)
+			local = la.AddrPort().Addr().Unmap()
+		}
+		u.dispatch(buf[:n], netip.AddrPortFrom(local, port), from, natt)
+	}
+}
+
+// dispatch classifies one datagram and hands it on.
+func (u *UDP) dispatch(b []byte, local, from netip.AddrPort, natt bool) {
+	if !natt {
+		u.stats.ikeIn.Add(1)
+		u.handlers.IKE(Packet{Local: local, Remote: from, Data: b})
+		return
+	}
+	kind, rest := xfrm.Classify4500(b)
+	switch kind {
+	case xfrm.UDPIKE:
+		u.stats.ikeIn.Add(1)
+		u.handlers.IKE(Packet{Local: local, Remote: from, Data: rest})
+	case xfrm.UDPESP:
+		u.stats.espIn.Add(1)
+		if u.handlers.ESP == nil || u.handlers.ESP(rest, from) != nil {
+			u.stats.espRefused.Add(1)
+		}
+	case xfrm.UDPKeepalive:
+		u.stats.keepalives.Add(1)
+	default:
+		u.stats.invalid.Add(1)
+	}
+}
+
+// pktinfoDst returns the destination address of a datagram from its IP_PKTINFO message.
+func pktinfoDst(oob []byte) (netip.Addr, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level != unix.IPPROTO_IP || m.Header.Type != unix.IP_PKTINFO || len(m.Data) < unix.SizeofInet4Pktinfo {
+			continue
+		}
+		// struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; }
+		var a [4]byte
+		copy(a[:], m.Data[8:12])
+		return netip.AddrFrom4(a), true
+	}
+	return netip.Addr{}, false
+}
+
+// Send implements Transport: msg goes from local (its port chooses the socket: PortNATT, or the
+// NAT-T socket's own port, means 4500 with the non-ESP marker) to remote. A valid, specified
+// local address becomes the datagram's source address.
+func (u *UDP) Send(local, remote netip.AddrPort, msg []byte) error {
+	if u.closed.Load() {
+		return ErrClosed
+	}
+	c, natt := u.ike, false
+	if p := local.Port(); p == PortNATT || (p != 0 && p == u.nattPort) {
+		c, natt = u.natt, true
+	}
+	b := msg
+	if natt {
+		bp := u.bufs.Get().(*[]byte)
+		defer u.bufs.Put(bp)
+		*bp = append(append((*bp)[:0], 0, 0, 0, 0), msg...)
+		b = *bp
+	}
+	if _, err := u.write(c, b, local.Addr(), remote); err != nil {
+		u.stats.sendErrors.Add(1)
+		return err
+	}
+	u.stats.ikeOut.Add(1)
+	return nil
+}
+
+// SendESP sends one ESP-in-UDP datagram (SPI first, no marker) from the NAT-T socket to to:
+// userspace.Config.Send. The kernel picks the source address (the route towards the peer).
+func (u *UDP) SendESP(b []byte, to netip.AddrPort) (int, error) {
+	if u.closed.Load() {
+		return 0, ErrClosed
+	}
+	if len(b) >= 4 && binary.BigEndian.Uint32(b) == 0 {
+		// SPI 0 is reserved (RFC 4303 §2.1) and would read as a non-ESP marker at the peer.
+		return 0, fmt.Errorf("ike: ESP datagram with SPI 0")
+	}
+	n, err := u.write(u.natt, b, netip.Addr{}, to)
+	if err != nil {
+		u.stats.sendErrors.Add(1)
+		return n, err
+	}
+	u.stats.espOut.Add(1)
+	return n, nil
+}
+
+func (u *UDP) write(c *net.UDPConn, b []byte, src netip.Addr, to netip.AddrPort) (int, error) {
+	dst := to.Addr().Unmap()
+	if !dst.Is4() {
+		return 0, fmt.Errorf("%w: %s", ErrUDPAddr, to)
+	}
+	to = netip.AddrPortFrom(dst, to.Port())
+	var oob []byte
+	if src = src.Unmap(); u.pktinfo && src.Is4() && !src.IsUnspecified() {
+		oob = unix.PktInfo4(&unix.Inet4Pktinfo{Spec_dst: src.As4()})
+	}
+	n, _, err := c.WriteMsgUDPAddrPort(b, oob, to)
+	if err != nil {
+		return n, fmt.Errorf("ike: send to %s: %w", to, err)
+	}
+	return n, nil
+}
+
+// Stats returns the transport's counters.
+func (u *UDP) Stats() UDPStats {
+	s := &u.stats
+	return UDPStats{IKEIn: s.ikeIn.Load(), IKEOut: s.ikeOut.Load(), ESPIn: s.espIn.Load(), ESPOut: s.espOut.Load(),
+		ESPRefused: s.espRefused.Load(), Keepalives: s.keepalives.Load(), Invalid: s.invalid.Load(),
+		SendErrors: s.sendErrors.Load(), UnknownLocalAddrs: s.noPktinfo.Load()}
+}
+
+// Close closes both sockets and waits for the readers to stop.
+func (u *UDP) Close() error {
+	if u.closed.Swap(true) {
+		return ErrClosed
+	}
+	err := errors.Join(u.ike.Close(), u.natt.Close())
+	u.wg.Wait()
+	return err
+}
