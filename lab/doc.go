@@ -26,7 +26,7 @@
 //
 // StartCharon runs charon (kernel-libipsec: this kernel has XFRM but no ESP) in a namespace with
 // a private /run (charon 5.9 hard-codes /var/run/charon.pid) and a strongswan.conf generated from
-// CharonSettings; LoadConfig writes swanctl.conf from a PeerConfig and loads it with swanctl over
+// CharonSettings; Charon.Load writes swanctl.conf from PeerConfigs and loads it with swanctl over
 // the instance's vici socket. Initiate, Terminate and ListSAs speak vici directly (a small
 // client in vici.go). ParseKeyLog reads the key material charon logs at level 4.
 //

@@ -277,17 +277,100 @@ func TestSwanctlConfLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"swanctl-main-pfs.golden", "swanctl-aggressive.golden"} {
+	for _, tc := range []struct{ file, loaded, secret string }{
+		{"swanctl-main-pfs.golden", "successfully loaded 1 connections, 0 unloaded", "loaded ike secret 'ike-lab'"},
+		{"swanctl-aggressive.golden", "successfully loaded 1 connections, 0 unloaded", "loaded ike secret 'ike-lab'"},
+		{"swanctl-hub.golden", "successfully loaded 2 connections, 1 unloaded", "loaded ike secret 'ike-spoke2'"},
+	} {
+		name := tc.file
 		out, err := c.Swanctl("--load-all", "--noprompt", "--file", "testdata/"+name)
-		if err != nil || !strings.Contains(out, "successfully loaded 1 connections, 0 unloaded") ||
-			!strings.Contains(out, "loaded ike secret 'ike-lab'") {
+		if err != nil || !strings.Contains(out, tc.loaded) || !strings.Contains(out, tc.secret) {
 			t.Errorf("%s: %v\n%s", name, err, out)
 		}
 	}
 	out, err := c.Swanctl("--list-conns")
-	if err != nil || !strings.Contains(out, "lab: IKEv1") || !strings.Contains(out, "gw-left@lab") {
+	if err != nil || !strings.Contains(out, "spoke1: IKEv1") || !strings.Contains(out, "spoke2: IKEv1") {
 		t.Errorf("list-conns after loading: %v\n%s", err, out)
 	}
+}
+
+// TestStrongSwanHubSpoke runs one charon on the hub with a connection per spoke and one on each
+// spoke; both spokes initiate and reach the hub's host through their own tunnel.
+func TestStrongSwanHubSpoke(t *testing.T) {
+	RequireShort(t)
+	RequireStrongSwan(t)
+	RequireCommands(t, "ping")
+	h := NewHubSpoke(t, nil)
+	settings := &CharonSettings{RetransmitTimeout: time.Second}
+	hub, err := StartCharon(t, h.Hub.Gw, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hubConns []*PeerConfig
+	spokes := make([]*Charon, len(h.Spokes))
+	for i, s := range h.Spokes {
+		if spokes[i], err = StartCharon(t, s.Gw, settings); err != nil {
+			t.Fatal(err)
+		}
+		psk := "spoke-psk-" + s.Gw.Role // a different key per spoke
+		hubConns = append(hubConns, &PeerConfig{Conn: "spoke" + s.Gw.Role[len("gwS"):], PSK: psk, PFSGroup: "modp2048",
+			LocalAddr: h.Hub.Outer, RemoteAddr: s.Outer, LocalTS: []netip.Prefix{h.Hub.LAN}, RemoteTS: []netip.Prefix{s.LAN}})
+		err := spokes[i].Load(&PeerConfig{Conn: "hub", PSK: psk, PFSGroup: "modp2048",
+			LocalAddr: s.Outer, RemoteAddr: h.Hub.Outer, LocalTS: []netip.Prefix{s.LAN}, RemoteTS: []netip.Prefix{h.Hub.LAN}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hub.Load(hubConns...); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range h.Spokes {
+		if err := spokes[i].Initiate("net", 0); err != nil {
+			t.Fatalf("%s: %v", s.Gw.Role, err)
+		}
+	}
+	sas := waitHubSAs(t, hub, len(h.Spokes))
+	for i, s := range h.Spokes {
+		if out, err := s.Host.Run("ping", "-c", "2", "-i", "0.2", "-W", "2", h.Hub.HostAddr.String()); err != nil {
+			t.Errorf("%s host -> hub host: %v\n%s", s.Gw.Role, err, out)
+		}
+		ss, err := spokes[i].ListSAs()
+		if err != nil || len(ss) != 1 || len(ss[0].Children) != 1 {
+			t.Fatalf("%s SAs: %+v %v", s.Gw.Role, ss, err)
+		}
+		peer := sas[s.Outer]
+		if peer == nil || peer.Children[0].SPIIn != ss[0].Children[0].SPIOut || peer.Children[0].SPIOut != ss[0].Children[0].SPIIn {
+			t.Errorf("%s: hub SA %+v does not mirror spoke SA %+v", s.Gw.Role, peer, ss[0])
+		}
+	}
+	// Spoke to spoke is not covered by any tunnel: it must not pass.
+	if _, err := h.Spokes[0].Host.Run("ping", "-c", "1", "-W", "1", h.Spokes[1].HostAddr.String()); err == nil {
+		t.Error("spoke 1 reached spoke 2 without a tunnel between them")
+	}
+}
+
+// waitHubSAs waits until the hub lists n IKE SAs with an installed child and returns them by
+// remote address.
+func waitHubSAs(t *testing.T, hub *Charon, n int) map[netip.Addr]*IKESA {
+	t.Helper()
+	byPeer := map[netip.Addr]*IKESA{}
+	err := waitFor(10*time.Second, hub.Proc, func() bool {
+		sas, err := hub.ListSAs()
+		if err != nil {
+			return false
+		}
+		clear(byPeer)
+		for i := range sas {
+			if ch := sas[i].Child("net"); ch != nil && ch.State == "INSTALLED" {
+				byPeer[sas[i].RemoteHost] = &sas[i]
+			}
+		}
+		return len(byPeer) == n
+	})
+	if err != nil {
+		t.Fatalf("hub: %d of %d tunnels installed: %v", len(byPeer), n, err)
+	}
+	return byPeer
 }
 
 // TestCaptureFlagsMalformed shows that Dissect's malformed marks can fire: an ISAKMP header

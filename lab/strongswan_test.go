@@ -61,6 +61,24 @@ func TestRenderSwanctlConf(t *testing.T) {
 	}
 }
 
+func TestRenderSwanctlConfHub(t *testing.T) {
+	s1, s2 := labPeer(), labPeer()
+	s1.Conn, s1.RemoteAddr = "spoke1", netip.MustParseAddr("192.0.2.2")
+	s2.Conn, s2.RemoteAddr, s2.PSK = "spoke2", netip.MustParseAddr("192.0.2.3"), "other"
+	s2.RemoteTS = []netip.Prefix{netip.MustParsePrefix("10.2.2.0/24")}
+	got, err := RenderSwanctlConf(&s1, &s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "swanctl-hub.golden", got)
+	if _, err := RenderSwanctlConf(&s1, &s1); err == nil {
+		t.Error("the same connection twice accepted")
+	}
+	if _, err := RenderSwanctlConf(); err == nil {
+		t.Error("no connections accepted")
+	}
+}
+
 func TestRenderSwanctlConfRejects(t *testing.T) {
 	tests := map[string]func(c *PeerConfig){
 		"no psk":             func(c *PeerConfig) { c.PSK = "" },
