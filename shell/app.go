@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -216,6 +217,12 @@ func (e *ReplayError) Error() string {
 // session nobody sees, the way a router boots from startup-config: every line is tried, an
 // invalid one is reported and skipped. Comment ("!") lines, `end`, `version`, and the
 // `Building configuration...` header are skipped. It returns the lines that failed.
+//
+// Replay first rebuilds the configuration on a private copy and commits it with one
+// Manager.Apply, which keeps boot linear in the size of the configuration (a per-line Apply
+// clones and validates the whole configuration each time). If any edit is rejected, or the
+// final commit fails validation, it starts again from the configuration it began with and
+// applies the text line by line, so that exactly the bad lines are skipped.
 func (a *App) Replay(text string) []*ReplayError {
 	a.mu.Lock()
 	a.booting = true
@@ -225,13 +232,96 @@ func (a *App) Replay(text string) []*ReplayError {
 		a.booting = false
 		a.mu.Unlock()
 	}()
+	b := &batch{cfg: a.cfg.Running().Clone()}
+	errs := a.replay(text, b)
+	if !b.failed {
+		err := a.cfg.Apply(func(c *runningconfig.Config) error {
+			*c = *b.cfg
+			return nil
+		})
+		if err == nil {
+			for _, m := range b.logs {
+				a.Logf("%s", m)
+			}
+			a.setBootConfig()
+			return errs
+		}
+	}
+	errs = a.replay(text, nil)
+	a.setBootConfig()
+	return errs
+}
+
+// batch is a configuration being rebuilt by Replay outside the Manager.
+type batch struct {
+	cfg    *runningconfig.Config
+	failed bool     // an edit returned an error: the copy may be half-edited
+	logs   []string // log messages held until the batch commits
+}
+
+// errBatchFailed stops a batch after its first rejected edit.
+var errBatchFailed = errors.New("shell: replay batch abandoned")
+
+func (b *batch) apply(edit func(*runningconfig.Config) error) error {
+	if b.failed {
+		return errBatchFailed
+	}
+	if err := edit(b.cfg); err != nil {
+		b.failed = true
+		return err
+	}
+	return nil
+}
+
+func (a *App) setBootConfig() {
+	a.bootMu.Lock()
+	a.bootCfg = a.cfg.Running()
+	a.bootMu.Unlock()
+}
+
+// replay runs text through a hidden session; with b non-nil, edits go to b.
+func (a *App) replay(text string, b *batch) []*ReplayError {
 	s := &Session{
 		app: a, opts: SessionOptions{Line: "boot"}, priv: 15,
 		stack:    []frame{{mode: a.modes.Exec}, {mode: a.modes.Config}},
 		histSize: 0, hist: map[string][]string{}, notify: make(chan struct{}, 1),
+		batch: b,
 	}
 	var errs []*ReplayError
 	var out strings.Builder
+	run := func(n int, t string) {
+		out.Reset()
+		s.execAt(&out, t, 0, false)
+		if !isConfig(s.Mode()) { // `end` or `exit` in the text
+			s.stack = []frame{{mode: a.modes.Exec}, {mode: a.modes.Config}}
+		}
+		if o := out.String(); isFailure(o) {
+			errs = append(errs, &ReplayError{LineNo: n, Line: t, Output: o})
+		}
+	}
+	// IOS writes secondary addresses before the primary one, but an interface may only hold
+	// secondaries once it has a primary: they are applied when their block ends.
+	type held struct {
+		n int
+		t string
+	}
+	var secondaries []held
+	// A saved interface block has no `no shutdown` line: an interface whose block does not
+	// say `shutdown` is up after boot, whatever the default of a new interface is.
+	ifBlock, shut := 0, false
+	endBlock := func() {
+		for _, h := range secondaries {
+			run(h.n, h.t)
+		}
+		secondaries = secondaries[:0]
+		if ifBlock > 0 && !shut && s.Mode().Name == ModeInterface {
+			run(ifBlock, "no shutdown")
+		}
+		ifBlock, shut = 0, false
+		if len(s.stack) > 2 {
+			s.stack = s.stack[:2]
+		}
+	}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	n := 0
@@ -244,21 +334,22 @@ func (a *App) Replay(text string) []*ReplayError {
 		}
 		// A top-level line leaves any sub-mode first, exactly as the indentation says; an
 		// indented line stays in the sub-mode the previous line entered.
-		if !strings.HasPrefix(line, " ") && len(s.stack) > 2 {
-			s.stack = s.stack[:2]
+		if !strings.HasPrefix(line, " ") {
+			endBlock()
+		} else if s.Mode().Name == ModeInterface && strings.HasSuffix(t, " secondary") &&
+			strings.HasPrefix(t, "ip address ") {
+			secondaries = append(secondaries, held{n, t})
+			continue
 		}
-		out.Reset()
-		s.execAt(&out, t, 0, false)
-		if !isConfig(s.Mode()) { // `end` or `exit` in the text
-			s.stack = []frame{{mode: a.modes.Exec}, {mode: a.modes.Config}}
-		}
-		if o := out.String(); isFailure(o) {
-			errs = append(errs, &ReplayError{LineNo: n, Line: t, Output: o})
+		run(n, t)
+		switch {
+		case !strings.HasPrefix(line, " ") && s.Mode().Name == ModeInterface:
+			ifBlock = n
+		case ifBlock > 0 && t == "shutdown":
+			shut = true
 		}
 	}
-	a.bootMu.Lock()
-	a.bootCfg = a.cfg.Running()
-	a.bootMu.Unlock()
+	endBlock()
 	return errs
 }
 

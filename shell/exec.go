@@ -73,8 +73,24 @@ func (c *Context) Confirm(prompt string) (bool, error) {
 	return ans == "" || ans == "y" || ans == "yes", nil
 }
 
+// Apply edits the running configuration through Manager.Apply: clone, edit, validate,
+// subscribers, commit; an error leaves the configuration unchanged. Handlers use it instead of
+// c.Config.Apply so that a startup replay can batch the edits of a whole configuration.
+func (c *Context) Apply(edit func(cfg *runningconfig.Config) error) error {
+	if b := c.Session.batch; b != nil {
+		return b.apply(edit)
+	}
+	return c.Config.Apply(edit)
+}
+
 // Log sends a message to the app's log bus (all sessions with monitor on, the console).
-func (c *Context) Log(format string, args ...any) { c.App.Logf(format, args...) }
+func (c *Context) Log(format string, args ...any) {
+	if b := c.Session.batch; b != nil {
+		b.logs = append(b.logs, fmt.Sprintf(format, args...))
+		return
+	}
+	c.App.Logf(format, args...)
+}
 
 // Exec runs one typed line in the current mode and writes everything the user would see to w
 // (not the echo of the line itself): caret errors, command output through the `|` filter and

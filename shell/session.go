@@ -63,6 +63,7 @@ type Session struct {
 	notify  chan struct{}
 
 	lastActive time.Time
+	batch      *batch // startup replay: edits go to a private copy (see App.Replay)
 }
 
 // lineInput is the interactive side of a front end.

@@ -40,10 +40,10 @@ func install(g *parser.Grammar, m *parser.Mode, what string, cmds ...*parser.Com
 	return nil
 }
 
-// apply runs an edit on the running configuration and turns the known validation errors into
-// IOS messages.
+// apply runs an edit on the running configuration (Context.Apply) and turns the known
+// validation errors into IOS messages.
 func apply(c *shell.Context, edit func(cfg *runningconfig.Config) error) error {
-	err := c.Config.Apply(edit)
+	err := c.Apply(edit)
 	if err == nil {
 		return nil
 	}
