@@ -25,9 +25,9 @@ const (
 const (
 	DefaultRetransmit      = 2 * time.Second // first retransmission; doubled each time
 	DefaultMaxRetransmits  = 5
-	DefaultHalfOpenPerPeer = 16
-	DefaultHalfOpenTotal   = 1024
-	DefaultHalfOpenTimeout = 60 * time.Second
+	DefaultHalfOpenPerPeer = 1024 // one address may open many (strongSwan: one IKE SA per identity)
+	DefaultHalfOpenTotal   = 8192 // at the cap the oldest half-open SA gives way to the new one
+	DefaultHalfOpenTimeout = 30 * time.Second
 	// RekeyMargin is how long before an IPsec SA's hard lifetime the initiator rekeys it
 	// (IOS rekeys at about 90% of the lifetime; the margin is at least 10% and at most 5 min).
 	maxRekeyMargin = 5 * time.Minute
@@ -294,12 +294,13 @@ func (e *Engine) Subscribe() (<-chan Event, func()) {
 
 const historyLen = 64
 
-// emit sends ev to every subscriber and keeps it in the peer's history.
+// emit sends ev to every subscriber and keeps it in the peer's history (debug lines excepted:
+// the history holds packets, state changes and outcomes, so that a few exchanges fit).
 func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.opts.Now()
 	}
-	if ev.Peer.IsValid() && ev.Kind != EvIPsecDebug {
+	if ev.Peer.IsValid() && ev.Kind != EvIPsecDebug && ev.Kind != EvDebug {
 		h := append(e.history[ev.Peer], ev)
 		if len(h) > historyLen {
 			h = h[len(h)-historyLen:]
@@ -394,6 +395,17 @@ func (e *Engine) shutdown() {
 		close(ch)
 	}
 	e.subs = map[int]chan Event{}
+}
+
+// oldestHalfOpen returns the oldest responder SA still in phase 1, or nil.
+func (e *Engine) oldestHalfOpen() *isakmpSA {
+	var old *isakmpSA
+	for _, sa := range e.sas {
+		if sa.role == responder && !sa.established() && !sa.dead && (old == nil || sa.created.Before(old.created)) {
+			old = sa
+		}
+	}
+	return old
 }
 
 // halfOpen counts the half-open (not yet established) ISAKMP SAs, for one peer and in all.

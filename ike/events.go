@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/tunnelbox/tunnelbox/ike/ikecrypto"
 )
 
 // EventKind classifies an engine event.
@@ -104,4 +106,23 @@ type PacketTrace struct {
 	Wire     []byte   // as on the wire (without the non-ESP marker)
 	Summary  []string // decrypted payloads, one line each
 	Formulas []string // hash formulas with their computed values
+
+	// Plain is the decrypted payload chain of an encrypted message (padding included), nil
+	// for a clear message or one that did not decrypt: with isakmp.Parse(Wire) and
+	// (*isakmp.Message).Decrypted(Plain) a viewer gets the payloads the engine saw.
+	Plain []byte
+	// Keys is the ISAKMP SA's key material once it exists (from MM3/MM4 or AM2 on), for the
+	// teaching views (hash formulas) and the capture export (Wireshark's
+	// ikev1_decryption_table needs the initiator cookie and EncKey). It is shared, never
+	// modified after creation.
+	Keys *TraceKeys
+}
+
+// TraceKeys is the key material of one ISAKMP SA (RFC 2409 §5): what a learner needs to
+// recompute the exchange's hashes and what Wireshark needs to decrypt it.
+type TraceKeys struct {
+	Hash                              ikecrypto.Hash   // the prf's hash
+	Cipher                            ikecrypto.Cipher // phase-1 encryption
+	SKEYID, SKEYIDd, SKEYIDa, SKEYIDe []byte
+	EncKey                            []byte // Ka: the cipher key derived from SKEYID_e
 }

@@ -86,13 +86,18 @@ type isakmpSA struct {
 	ni, nr   []byte
 	idiiB    []byte
 	idirB    []byte
+	peerID   string // the peer's ID payload body: INITIAL-CONTACT removes SAs of this identity
 	psk      []byte
 	keys     *ikecrypto.Phase1
 	iv       []byte // current phase-1 CBC IV
 	lastBlk  []byte // last CBC block of phase 1: seeds Quick Mode and Informational IVs
 
-	rxLocal  netip.AddrPort // where the message being handled came in; adopted once it verifies
-	rxRemote netip.AddrPort
+	rxLocal   netip.AddrPort // where the message being handled came in; adopted once it verifies
+	rxRemote  netip.AddrPort
+	plainOut  []byte     // payload chain of the last message encrypted (PacketTrace.Plain)
+	plainIn   []byte     // payload chain of the last message decrypted
+	traceKeys *TraceKeys // key material for PacketTrace, built once
+
 	lastRecv []byte // the last phase-1 message accepted, to spot duplicates
 	lastSent []byte // the last phase-1 message sent, resent on timeout or duplicate
 	sentFrom netip.AddrPort
@@ -283,10 +288,18 @@ func (e *Engine) peerMoved(sa *isakmpSA, local, remote netip.AddrPort) {
 func (e *Engine) newResponder(local, remote netip.AddrPort, m *isakmp.Message, data []byte) {
 	peer := remote.Addr()
 	forPeer, total := e.halfOpen(peer)
-	if forPeer >= e.opts.HalfOpenPerPeer || total >= e.opts.HalfOpenTotal {
-		e.debugf(0, peer, "ISAKMP: half-open SA limit reached (%d for %v, %d in all): MM1 from %v dropped", forPeer, peer, total, peer)
-		e.fail(0, peer, ReasonHalfOpenLimit, fmt.Sprintf("%d half-open for the peer, %d in all", forPeer, total))
+	if forPeer >= e.opts.HalfOpenPerPeer {
+		e.debugf(0, peer, "ISAKMP: half-open SA limit reached (%d for %v): MM1 from %v dropped", forPeer, peer, peer)
+		e.fail(0, peer, ReasonHalfOpenLimit, fmt.Sprintf("%d half-open for the peer", forPeer))
 		return
+	}
+	if total >= e.opts.HalfOpenTotal {
+		// A flood from many addresses: the oldest half-open responder SA gives way, so that a
+		// real peer's MM1 still gets its chance instead of waiting out the flood.
+		if old := e.oldestHalfOpen(); old != nil {
+			e.debugf(0, peer, "ISAKMP: half-open SA limit (%d) reached: dropping the oldest, from %v", total, old.remote.Addr())
+			e.deleteSA(old, ReasonHalfOpenLimit, false)
+		}
 	}
 	sa := &isakmpSA{
 		role:       responder,
@@ -604,6 +617,7 @@ func (sa *isakmpSA) encrypt(h isakmp.HeaderFields, ps []isakmp.Payload, iv []byt
 	if err != nil {
 		panic("ike: encrypt: " + err.Error()) // only with a wrong IV length: a bug
 	}
+	sa.plainOut = plain
 	h.Flags |= isakmp.FlagEncryption
 	h.NextPayload = ps[0].Type()
 	m := &isakmp.Message{Header: h, Ciphertext: ct}
@@ -612,6 +626,7 @@ func (sa *isakmpSA) encrypt(h isakmp.HeaderFields, ps []isakmp.Payload, iv []byt
 
 // decrypt decrypts m's body with iv and decodes its payloads; it returns the IV that follows.
 func (sa *isakmpSA) decrypt(m *isakmp.Message, iv []byte) ([]byte, error) {
+	sa.plainIn = nil
 	if !m.Header.Flags.Has(isakmp.FlagEncryption) {
 		return nil, fmt.Errorf("message is not encrypted")
 	}
@@ -622,6 +637,7 @@ func (sa *isakmpSA) decrypt(m *isakmp.Message, iv []byte) ([]byte, error) {
 	if err := m.Decrypted(pt); err != nil {
 		return nil, err
 	}
+	sa.plainIn = pt
 	return next, nil
 }
 
@@ -661,10 +677,25 @@ func (e *Engine) received(sa *isakmpSA, data []byte, name string) {
 }
 
 func (e *Engine) trace(sa *isakmpSA, sent bool, name string, wire []byte) {
+	pt := &PacketTrace{Sent: sent, Exchange: name, Local: sa.local, Remote: sa.remote,
+		Wire: append([]byte(nil), wire...)}
+	if len(wire) > 19 && isakmp.Flags(wire[19]).Has(isakmp.FlagEncryption) {
+		plain := sa.plainIn
+		if sent {
+			plain = sa.plainOut
+		}
+		pt.Plain = append([]byte(nil), plain...)
+	}
+	if sa.keys != nil {
+		if sa.traceKeys == nil {
+			k := sa.keys
+			sa.traceKeys = &TraceKeys{Hash: k.Hash, Cipher: k.Cipher, SKEYID: k.SKEYID, SKEYIDd: k.SKEYIDd,
+				SKEYIDa: k.SKEYIDa, SKEYIDe: k.SKEYIDe, EncKey: k.EncKey}
+		}
+		pt.Keys = sa.traceKeys
+	}
 	e.emit(Event{Kind: EvPacket, ConnID: sa.connID, Peer: sa.remote.Addr(),
-		Text: fmt.Sprintf("%s %s", map[bool]string{true: "sent", false: "received"}[sent], name),
-		Packet: &PacketTrace{Sent: sent, Exchange: name, Local: sa.local, Remote: sa.remote,
-			Wire: append([]byte(nil), wire...)}})
+		Text: fmt.Sprintf("%s %s", map[bool]string{true: "sent", false: "received"}[sent], name), Packet: pt})
 }
 
 // phase1Done finishes phase 1 on either side: lifetime timers, INITIAL-CONTACT handling done by

@@ -348,6 +348,8 @@ func (e *Engine) qmR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	peer := sa.remote.Addr()
 	iv := sa.keys.Phase2IV(sa.lastBlk, mid)
 	h, next, err := sa.decryptQM(m, iv)
+	// Traced before it is judged, so that a refused QM1 shows in the teaching views.
+	e.trace(sa, false, "QM1", data)
 	if err != nil {
 		return ReasonMalformed, fmt.Errorf("QM1: %v", err)
 	}
@@ -449,7 +451,6 @@ func (e *Engine) qmR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	qm.lastRecv = data
 	qm.state = qmR2Sent
 	sa.qms[mid] = qm
-	e.trace(sa, false, "QM1", data)
 	e.debugf(sa.connID, peer, "ISAKMP:(%d):Old State = IKE_QM_SPI_STARVE  New State = IKE_QM_R_QM2 ", sa.connID)
 	e.sendQM(sa, qm, msg, "QM2", true)
 	return 0, nil
