@@ -46,6 +46,7 @@ func RegisterSystem(app *shell.App) error {
 		{Syntax: "copy running-config startup-config", Help: []string{helpCopy, "Copy from current system configuration", "Copy to startup configuration"},
 			Priv: 15, Handler: shell.Handler(copyRunStart)},
 		{Syntax: "erase startup-config", Help: []string{helpErase, "Erase contents of configuration memory"}, Priv: 15, Handler: shell.Handler(eraseStartup)},
+		{Syntax: "show archive", Help: []string{shell.HelpShow, "Archive functions"}, Priv: 15, Handler: shell.Handler(showArchive)},
 		{Syntax: "reload", Help: []string{"Halt and perform a cold restart"}, Priv: 15, Handler: shell.Handler(reload)},
 	}
 	if err := install(g, ms.Exec, "system exec", execCmds...); err != nil {
@@ -506,4 +507,32 @@ func reloadedBy(s *shell.Session) string {
 		return o.User + " on " + strings.ReplaceAll(o.Line, " ", "")
 	}
 	return strings.ReplaceAll(o.Line, " ", "")
+}
+
+// showArchive lists the saved revisions of the startup-config kept in the store (every write
+// memory adds one), in the shape of IOS `show archive`.
+func showArchive(c *shell.Context, _ parser.Args) error {
+	if c.Store == nil {
+		return shell.Msgf("%%Archive feature not enabled")
+	}
+	revs, err := c.Store.Archive()
+	if err != nil {
+		return shell.Msgf("%%Error reading the archive (%s)", shortErr(err))
+	}
+	next := uint64(1)
+	if n := len(revs); n > 0 {
+		next = revs[n-1].Seq + 1
+	}
+	c.Printf("The maximum archive configurations allowed is %d.\n", runningconfig.ArchiveRevisions)
+	c.Printf("The next archive file will be named nvram:archive-%d\n", next)
+	c.Printf(" Archive #  Name\n")
+	for i, r := range revs {
+		mark := ""
+		if i == len(revs)-1 {
+			mark = " <- Most Recent"
+		}
+		c.Printf("   %-8d nvram:archive-%d (%d bytes, saved %s)%s\n", i+1, r.Seq, len(r.Text),
+			r.Saved.UTC().Format("Jan 2 2006 15:04:05 UTC"), mark)
+	}
+	return nil
 }
