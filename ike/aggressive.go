@@ -80,6 +80,7 @@ func (e *Engine) amR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	}
 	sa.saiB = isakmp.Body(offer)
 	sa.idiiB = isakmp.Body(id)
+	sa.peerID = string(sa.idiiB)
 	sa.noteVendorIDs(m.Payloads)
 	reply, ok, why := e.choosePolicy(sa, offer)
 	if !ok {
@@ -145,6 +146,7 @@ func (e *Engine) amI2(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	if !bytes.Equal(h.Data, want) {
 		return ReasonAuthFailed, fmt.Errorf("HASH_R of %v does not verify: the pre-shared keys differ", sa.remote.Addr())
 	}
+	sa.peerID = string(isakmp.Body(id))
 	e.received(sa, data, "AM2")
 	e.stateChange(sa, "IKE_I_AM1", "IKE_I_AM2", "IKE_MESG_FROM_PEER, IKE_AM_EXCH")
 	sa.noteVendorIDs(m.Payloads)

@@ -18,6 +18,7 @@ type ChildSA struct {
 	ID        int // conn-id of the pair (2001, 2002, ...)
 	P1ConnID  int
 	Peer      netip.Addr
+	PeerID    string         // the peer's phase-1 identity (ID payload body)
 	Local     netip.AddrPort // our gateway address and IKE port in use (4500 under NAT-T)
 	Remote    netip.AddrPort
 	Map       string
@@ -58,23 +59,16 @@ func (e *Engine) installChild(sa *isakmpSA, qm *quickMode, keysIn, keysOut ikecr
 	}
 	e.childID++
 	c := &ChildSA{
-		ID: e.childID, P1ConnID: sa.connID, Peer: sa.remote.Addr(), Local: sa.local, Remote: sa.remote,
+		ID: e.childID, P1ConnID: sa.connID, Peer: sa.remote.Addr(), PeerID: sa.peerID, Local: sa.local, Remote: sa.remote,
 		Map: qm.req.entry.Entry.Map, Seq: qm.req.entry.Entry.Seq, Interface: qm.req.entry.Interface,
 		LocalSel: qm.req.local, RemoteSel: qm.req.remote, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
 		Transform: qm.chosen, Tunnel: qm.encap.Tunnel(), UDPEncap: qm.encap.UDP(), PFSGroup: qm.group,
 		LifeSecs: qm.lifeSec, LifeKB: qm.lifeKB, Created: e.opts.Now(), Initiator: qm.role == initiator,
 		KeysIn: keysIn, KeysOut: keysOut,
 	}
-	// The same selectors keep their reqid across rekeys, so the policies stay in place.
-	for _, o := range e.children {
-		if o.Peer == c.Peer && o.LocalSel == c.LocalSel && o.RemoteSel == c.RemoteSel {
-			c.Reqid = o.Reqid
-		}
-	}
-	if c.Reqid == 0 {
-		e.reqid++
-		c.Reqid = e.reqid
-	}
+	// The same peer and selectors keep their reqid across rekeys and share it with the trap
+	// policy of their ACL line, so the policies stay in place.
+	c.Reqid = e.reqidFor(c.Peer, c.LocalSel, c.RemoteSel)
 	mode := xfrm.ModeTransport
 	if c.Tunnel {
 		mode = xfrm.ModeTunnel
@@ -257,6 +251,7 @@ func (e *Engine) removeChild(c *ChildSA, why Reason, _ bool) {
 	}
 	delete(e.spis, c.SPIIn)
 	e.children = slices.DeleteFunc(e.children, func(o *ChildSA) bool { return o == c })
+	e.releaseReqid(reqidKey{c.Peer, c.LocalSel, c.RemoteSel})
 	e.emit(Event{Kind: EvPhase2Down, ConnID: c.P1ConnID, Peer: c.Peer, Reason: why,
 		Text: fmt.Sprintf("IPsec SAs with %v down (SPI in 0x%08X out 0x%08X): %s", c.Peer, c.SPIIn, c.SPIOut, why)})
 }

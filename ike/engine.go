@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -109,6 +110,7 @@ type Engine struct {
 	connID   int
 	childID  int
 	reqid    uint32
+	trap     trapState              // reqids and trap policies (trap.go)
 	history  map[netip.Addr][]Event // last exchanges per peer, for the teaching views
 	subs     map[int]chan Event
 	subID    int
@@ -174,6 +176,7 @@ func (e *Engine) Start(cfg *runningconfig.Config) {
 	if e.opts.Installer != nil {
 		dp = e.opts.Installer.Events()
 	}
+	e.postWait(e.syncTraps)
 	go e.run(dp)
 }
 
@@ -264,7 +267,7 @@ func (e *Engine) ReceiveWait(p Packet) error {
 // SetConfig hands the engine a new running-configuration snapshot. Entries that disappeared
 // stop being negotiable; established SAs stay until they expire or are cleared, as on IOS.
 func (e *Engine) SetConfig(c *runningconfig.Config) {
-	e.postWait(func() { e.cfg = c })
+	e.postWait(func() { e.cfg = c; e.syncTraps() })
 }
 
 // Validate implements runningconfig.Subscriber's check: the engine accepts any configuration.
@@ -391,6 +394,11 @@ func (e *Engine) shutdown() {
 		}
 		e.deleteSA(sa, ReasonDeleted, false)
 	}
+	// The pairs go from the data plane too (their deletes were sent above), then the traps.
+	for _, c := range slices.Clone(e.children) {
+		e.removeChild(c, ReasonDeleted, false)
+	}
+	e.clearTraps()
 	for _, ch := range e.subs {
 		close(ch)
 	}

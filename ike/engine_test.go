@@ -297,15 +297,19 @@ func TestHubAndSpoke(t *testing.T) {
 	if err := p.r1.Initiate("CMAP", 10, false); err != nil {
 		t.Fatal(err)
 	}
-	up, refused := false, false
+	up1, up2, refused := false, false, false
 	p.waitFor("one line up and the other refused", func(ev ike.Event, r1 bool) bool {
-		if ev.Kind == ike.EvPhase2Up && r1 {
-			up = true
+		if ev.Kind == ike.EvPhase2Up {
+			if r1 {
+				up1 = true
+			} else {
+				up2 = true
+			}
 		}
 		if ev.Kind == ike.EvFailure && !r1 && ev.Reason == ike.ReasonProxyMismatch {
 			refused = true
 		}
-		return up && refused
+		return up1 && up2 && refused
 	})
 	st := p.r1.Status()
 	if len(st.IPsec) != 1 || st.IPsec[0].RemoteSel.Prefix.String() != "10.2.2.0/24" {

@@ -295,7 +295,7 @@ func TestResponderCorpus(t *testing.T) {
 // another address still gets through.
 func TestHalfOpenLimit(t *testing.T) {
 	g1, g2 := gateways(suites[0], 14)
-	p := newPair(t, g1, g2, ike.Options{HalfOpenPerPeer: 4, HalfOpenTotal: 8}, 11)
+	p := newPair(t, g1, g2, ike.Options{HalfOpenPerPeer: 4}, 11)
 	// R2 also has a wildcard key, so that the flood's MM1s are answered and stay half-open.
 	c2, err := iketest.Config(g2)
 	if err != nil {
@@ -323,4 +323,40 @@ func TestHalfOpenLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.waitUp(1)
+}
+
+// TestHalfOpenEviction: a flood from many addresses fills the global cap; the oldest half-open
+// SAs give way, so the real peer still comes up during the flood.
+func TestHalfOpenEviction(t *testing.T) {
+	g1, g2 := gateways(suites[0], 14)
+	p := newPair(t, g1, g2, ike.Options{HalfOpenTotal: 8}, 13)
+	c2, err := iketest.Config(g2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.EnsureCrypto().SetKey(runningconfig.ISAKMPKey{Key: "wild", Addr: netip.IPv4Unspecified(), Mask: netip.IPv4Unspecified()})
+	p.r2.SetConfig(c2)
+	flood := func(n int) {
+		for i := 0; i < n; i++ {
+			m := hdr(byte(i+1), 0, isakmp.PayloadSA, 2, 0, 0, payload(0, saBody(proposal(transform(1, 1, 7, 14, 256, 2, 4, 3, 1, 4, 14)))), -1)
+			m[1] = byte(i >> 8)
+			src := netip.AddrFrom4([4]byte{203, 0, byte(i >> 8), byte(i)})
+			p.r2.ReceiveWait(ike.Packet{Local: netip.AddrPortFrom(addrR2, 500), Remote: netip.AddrPortFrom(src, 500), Data: m})
+		}
+	}
+	flood(100)
+	if err := p.r1.Initiate("CMAP", 10, false); err != nil {
+		t.Fatal(err)
+	}
+	flood(3) // fewer than the cap: the real peer's SA is not the oldest by then
+	p.waitUp(1)
+	half := 0
+	for _, sa := range p.r2.Status().ISAKMP {
+		if !sa.Established {
+			half++
+		}
+	}
+	if half > 8 {
+		t.Fatalf("%d half-open SAs, cap 8", half)
+	}
 }

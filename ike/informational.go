@@ -149,18 +149,19 @@ func (e *Engine) sendDeleteAll(sa *isakmpSA) {
 	e.sendDeleteP1(sa)
 }
 
-// initialContact removes every other SA with the peer: it restarted and lost them
-// (RFC 2407 §4.6.3.3).
+// initialContact removes every other SA with the peer's identity: it restarted and lost them
+// (RFC 2407 §4.6.3.3). Several identities behind one address (strongSwan with one IKE SA per
+// identity) keep each other's SAs.
 func (e *Engine) initialContact(sa *isakmpSA) {
 	peer := sa.remote.Addr()
 	e.debugf(sa.connID, peer, "ISAKMP:(%d):received INITIAL-CONTACT from %v: removing older SAs", sa.connID, peer)
 	for _, o := range e.sortedSAs() {
-		if o != sa && o.remote.Addr() == peer {
+		if o != sa && o.remote.Addr() == peer && o.peerID == sa.peerID {
 			e.deleteSA(o, ReasonDeleted, false)
 		}
 	}
 	for _, c := range slices.Clone(e.children) {
-		if c.Peer == peer && c.P1ConnID != sa.connID {
+		if c.Peer == peer && c.PeerID == sa.peerID && c.P1ConnID != sa.connID {
 			e.removeChild(c, ReasonDeleted, false)
 		}
 	}

@@ -337,6 +337,7 @@ func (e *Engine) mmR5(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 		return ReasonAuthFailed, fmt.Errorf("HASH_I of %v does not verify: the pre-shared keys differ", sa.remote.Addr())
 	}
 	sa.iv = next
+	sa.peerID = string(isakmp.Body(id))
 	e.received(sa, data, "MM5")
 	e.stateChange(sa, "IKE_R_MM4", "IKE_R_MM5", "IKE_MESG_FROM_PEER, IKE_MM_EXCH")
 	e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP:(%d):SA authentication status:\tauthenticated", sa.connID)
@@ -372,6 +373,7 @@ func (e *Engine) mmI6(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 		return ReasonAuthFailed, fmt.Errorf("HASH_R of %v does not verify: the pre-shared keys differ", sa.remote.Addr())
 	}
 	sa.iv = next
+	sa.peerID = string(isakmp.Body(id))
 	e.received(sa, data, "MM6")
 	e.stateChange(sa, "IKE_I_MM5", "IKE_I_MM6", "IKE_MESG_FROM_PEER, IKE_MM_EXCH")
 	sa.step = 6
