@@ -284,3 +284,14 @@ func wild(p netip.Prefix) runningconfig.Wildcard {
 	}
 	return runningconfig.NewWildcard(p.Addr(), bits)
 }
+
+// PolicySnapshot returns copies of the installed policies.
+func (d *Dataplane) PolicySnapshot() []xfrm.Policy {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []xfrm.Policy
+	for _, p := range d.Policies {
+		out = append(out, *p)
+	}
+	return out
+}
