@@ -221,5 +221,5 @@ func lineNumber(line string) int {
 	}
 	var n int
 	fmt.Sscanf(strings.TrimPrefix(line, "vty "), "%d", &n)
-	return n + 1
+	return n + 2 // line 1 is aux 0
 }

@@ -293,3 +293,7 @@ func (s *Session) splitPipe(mode *parser.Mode, line string) (string, *Filter, *p
 	}
 	return left, f, nil, i
 }
+
+// Failed reports whether command output is an IOS error (a caret line, or a line starting
+// with "%" other than an interface event), e.g. to turn RunLine output into an exit status.
+func Failed(output string) bool { return isFailure(output) }

@@ -161,3 +161,43 @@ func TestRunLine(t *testing.T) {
 		t.Fatalf("RunLine error = %q", out)
 	}
 }
+
+func TestEnableOnVty(t *testing.T) {
+	app := newTestApp(t)
+	s := app.NewSession(shell.SessionOptions{Line: "vty 0", User: "op"})
+	defer s.Close()
+	if out := s.RunLine("enable"); out != "% No password set\n" || !shell.Failed(out) {
+		t.Fatalf("enable on a vty without a secret = %q", out)
+	}
+	if s.Privilege() != 1 {
+		t.Fatalf("privilege %d after refused enable", s.Privilege())
+	}
+	con := app.NewSession(shell.SessionOptions{Line: "con 0"})
+	defer con.Close()
+	if out := con.RunLine("enable"); out != "" || con.Privilege() != 15 {
+		t.Fatalf("console enable without a secret = %q, privilege %d", out, con.Privilege())
+	}
+	if out := con.RunLine("show users"); !strings.Contains(out, "*  0 con 0") || !strings.Contains(out, "   2 vty 0      op") {
+		t.Errorf("show users:\n%s", out)
+	}
+	con.RunLine("configure terminal")
+	con.RunLine("enable secret 0 topsecret")
+	con.RunLine("end")
+	// A secret is configured but an exec channel cannot prompt for it.
+	if out := s.RunLine("enable"); !shell.Failed(out) || s.Privilege() != 1 {
+		t.Fatalf("enable without input = %q, privilege %d", out, s.Privilege())
+	}
+	var out bytes.Buffer
+	if err := s.RunTranscript(strings.NewReader("enable\ntopsecret\nshow privilege\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Password: \nRouter#show privilege\nCurrent privilege level is 15\n") {
+		t.Errorf("enable with the secret:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "topsecret") {
+		t.Error("the secret was echoed")
+	}
+	if shell.Failed("Building configuration...\n[OK]\n") {
+		t.Error("Failed on success output")
+	}
+}

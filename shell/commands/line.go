@@ -15,7 +15,7 @@ const (
 	helpTransport  = "Define transport protocols for line"
 	helpTransIn    = "Define which protocols to use when connecting to the terminal server"
 	helpExecTO     = "Set the EXEC timeout"
-	helpLogging    = "Modify message logging facilities"
+	helpLineLogging    = "Modify message logging facilities"
 	helpLogSync    = "Synchronized message output"
 	helpPrivLine   = "Change privilege level for line"
 	helpPrivLvl    = "Assign default privilege level for line"
@@ -147,7 +147,7 @@ func RegisterLine(app *shell.App) error {
 				}
 				return nil
 			})},
-		{Syntax: "[no|default] logging synchronous", Help: []string{helpLogging, helpLogSync}, Priv: 15,
+		{Syntax: "[no|default] logging synchronous", Help: []string{helpLineLogging, helpLogSync}, Priv: 15,
 			Handler: lineEdit(func(l *runningconfig.Line, _ *runningconfig.Config, a parser.Args) error {
 				l.LogSync = !a.Has("no") && !a.Has("default")
 				return nil
