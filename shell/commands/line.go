@@ -8,17 +8,17 @@ import (
 
 // Help strings of the line commands.
 const (
-	helpLine       = "Configure a terminal line"
-	helpLogin      = "Enable password checking"
-	helpLoginLocal = "Local password checking"
-	helpPassword   = "Set a password"
-	helpTransport  = "Define transport protocols for line"
-	helpTransIn    = "Define which protocols to use when connecting to the terminal server"
-	helpExecTO     = "Set the EXEC timeout"
-	helpLineLogging    = "Modify message logging facilities"
-	helpLogSync    = "Synchronized message output"
-	helpPrivLine   = "Change privilege level for line"
-	helpPrivLvl    = "Assign default privilege level for line"
+	helpLine        = "Configure a terminal line"
+	helpLogin       = "Enable password checking"
+	helpLoginLocal  = "Local password checking"
+	helpPassword    = "Set a password"
+	helpTransport   = "Define transport protocols for line"
+	helpTransIn     = "Define which protocols to use when connecting to the terminal server"
+	helpExecTO      = "Set the EXEC timeout"
+	helpLineLogging = "Modify message logging facilities"
+	helpLogSync     = "Synchronized message output"
+	helpPrivLine    = "Change privilege level for line"
+	helpPrivLvl     = "Assign default privilege level for line"
 )
 
 // lineRange is the state of the config-line sub-mode: the lines being configured.
