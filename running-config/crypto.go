@@ -1,6 +1,7 @@
 package runningconfig
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -262,28 +263,46 @@ type TransformSet struct {
 	ESPAuth    string // esp-*-hmac or ""
 	Comp       string // comp-lzs or ""
 	Transport  bool   // `mode transport`; tunnel is the default
+
+	order uint64 // creation order (running-config and show order)
 }
 
 // ErrTransform is returned for an invalid combination of transforms.
 var ErrTransform = fmt.Errorf("%w: invalid transform combination", ErrCrypto)
 
+// TransformError is one violated transform rule; Msg is the explanation without prefix
+// ("more than one ESP encryption transform").
+type TransformError struct{ Msg string }
+
+func (e *TransformError) Error() string {
+	return "running-config: crypto: invalid transform combination: " + e.Msg
+}
+
+// Unwrap makes errors.Is(err, ErrTransform) true.
+func (e *TransformError) Unwrap() error { return ErrTransform }
+
+func transformErr(format string, args ...any) error {
+	return &TransformError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // SetTransforms fills the set from the typed transform list (key sizes following esp-aes /
 // esp-gcm / esp-gmac as separate tokens), enforcing IOS's rules: at most one AH, one ESP cipher,
-// one ESP auth, one compression; GCM/GMAC not combined with an ESP HMAC; at least one transform.
+// one ESP auth, one compression; GCM/GMAC not combined with an ESP HMAC; at least one ESP or AH
+// transform. On error t is unchanged (*TransformError).
 func (t *TransformSet) SetTransforms(tokens []string) error {
-	n := TransformSet{Name: t.Name, Transport: t.Transport}
+	n := TransformSet{Name: t.Name, Transport: t.Transport, order: t.order}
 	for i := 0; i < len(tokens); i++ {
 		tok := tokens[i]
 		switch {
 		case slices.Contains(ESPCiphers, tok):
 			if n.ESPCipher != "" {
-				return fmt.Errorf("%w: more than one ESP encryption transform", ErrTransform)
+				return transformErr("more than one ESP encryption transform (%s, %s)", n.ESPCipher, tok)
 			}
 			n.ESPCipher = tok
 			if i+1 < len(tokens) && (tok == "esp-aes" || tok == "esp-gcm" || tok == "esp-gmac") {
 				if b, err := strconv.Atoi(tokens[i+1]); err == nil {
 					if b != 128 && b != 192 && b != 256 {
-						return fmt.Errorf("%w: key size %d", ErrTransform, b)
+						return transformErr("key size %d", b)
 					}
 					n.ESPKeyBits = b
 					i++
@@ -291,28 +310,28 @@ func (t *TransformSet) SetTransforms(tokens []string) error {
 			}
 		case slices.Contains(ESPAuths, tok):
 			if n.ESPAuth != "" {
-				return fmt.Errorf("%w: more than one ESP authentication transform", ErrTransform)
+				return transformErr("more than one ESP authentication transform (%s, %s)", n.ESPAuth, tok)
 			}
 			n.ESPAuth = tok
 		case slices.Contains(AHAuths, tok):
 			if n.AH != "" {
-				return fmt.Errorf("%w: more than one AH transform", ErrTransform)
+				return transformErr("more than one AH transform (%s, %s)", n.AH, tok)
 			}
 			n.AH = tok
 		case slices.Contains(Comps, tok):
 			if n.Comp != "" {
-				return fmt.Errorf("%w: more than one compression transform", ErrTransform)
+				return transformErr("more than one compression transform")
 			}
 			n.Comp = tok
 		default:
-			return fmt.Errorf("%w: unknown transform %q", ErrTransform, tok)
+			return transformErr("unknown transform %q", tok)
 		}
 	}
 	if (n.ESPCipher == "esp-gcm" || n.ESPCipher == "esp-gmac") && n.ESPAuth != "" {
-		return fmt.Errorf("%w: %s cannot be combined with %s", ErrTransform, n.ESPCipher, n.ESPAuth)
+		return transformErr("%s cannot be combined with %s", n.ESPCipher, n.ESPAuth)
 	}
 	if n.ESPCipher == "" && n.ESPAuth == "" && n.AH == "" {
-		return fmt.Errorf("%w: no ESP or AH transform", ErrTransform)
+		return transformErr("no ESP or AH transform")
 	}
 	*t = n
 	return nil
@@ -364,6 +383,29 @@ func (t *TransformSet) ShowTransforms() []string {
 	return out
 }
 
+// ShowGroups returns the transform list as `show crypto ipsec transform-set` groups it: the
+// AH transform, the ESP transforms and compression each form one `{ ... }` group.
+func (t *TransformSet) ShowGroups() [][]string {
+	var out [][]string
+	show := t.ShowTransforms()
+	i := 0
+	if t.AH != "" {
+		out = append(out, show[:1])
+		i = 1
+	}
+	j := len(show)
+	if t.Comp != "" {
+		j--
+	}
+	if j > i {
+		out = append(out, show[i:j])
+	}
+	if t.Comp != "" {
+		out = append(out, show[j:])
+	}
+	return out
+}
+
 // ESPKeyLen is the ESP cipher key length in bits (AES default 128).
 func (t *TransformSet) ESPKeyLen() int {
 	switch t.ESPCipher {
@@ -380,7 +422,26 @@ func (t *TransformSet) ESPKeyLen() int {
 	return 0
 }
 
-// CryptoMapEntry is one `crypto map NAME SEQ ipsec-isakmp` entry.
+// DefaultTransformSet is IOS 15's built-in transform set `default` (esp-aes esp-sha-hmac,
+// transport mode) that `show crypto ipsec transform-set` lists first.
+func DefaultTransformSet() TransformSet {
+	return TransformSet{Name: "default", ESPCipher: "esp-aes", ESPAuth: "esp-sha-hmac", Transport: true}
+}
+
+// Limits of the crypto commands (IOS ranges).
+const (
+	MaxTransformSetsPerEntry = 6
+	MaxKeyLen                = 128
+	MinSALifetimeSeconds     = 120
+	MaxSALifetimeSeconds     = 2592000
+	MinSALifetimeKB          = 2560
+	MaxSALifetimeKB          = 4294967295
+	MinIdleTime              = 60
+	MaxIdleTime              = 86400
+)
+
+// CryptoMapEntry is one `crypto map NAME SEQ ipsec-isakmp` entry. Its slices are shared
+// between configuration snapshots: replace them, never write into them.
 type CryptoMapEntry struct {
 	Map           string
 	Seq           int    // 1-65535
@@ -410,7 +471,47 @@ func (e *CryptoMapEntry) PeerAddrs() []netip.Addr {
 	return out
 }
 
-// Crypto is the crypto configuration part.
+// check validates an entry on its own.
+func (e *CryptoMapEntry) check() error {
+	bad := func(what string) error {
+		return fmt.Errorf("%w: crypto map %s %d: %s", ErrInvalidValue, e.Map, e.Seq, what)
+	}
+	switch {
+	case e.Map == "" || strings.ContainsAny(e.Map, " \t\x00"):
+		return bad("map name")
+	case e.Seq < 1 || e.Seq > 65535:
+		return bad("sequence number")
+	case len(e.TransformSets) > MaxTransformSetsPerEntry:
+		return bad("more than 6 transform sets")
+	case e.PFSGroup != 0 && !ValidDHGroup(e.PFSGroup):
+		return bad("pfs group " + strconv.Itoa(e.PFSGroup))
+	case e.LifetimeSecs != 0 && (e.LifetimeSecs < MinSALifetimeSeconds || e.LifetimeSecs > MaxSALifetimeSeconds):
+		return bad("lifetime seconds")
+	case e.LifetimeKB != 0 && (e.LifetimeKB < MinSALifetimeKB || e.LifetimeKB > MaxSALifetimeKB):
+		return bad("lifetime kilobytes")
+	case e.IdleTime != 0 && (e.IdleTime < MinIdleTime || e.IdleTime > MaxIdleTime):
+		return bad("idle-time")
+	case len(e.Description) > MaxDescriptionLen:
+		return bad("description too long")
+	case e.RRIStatic && !e.ReverseRoute:
+		return bad("reverse-route static without reverse-route")
+	}
+	for i, p := range e.Peers {
+		if p == "" || slices.Contains(e.Peers[:i], p) {
+			return bad("peer " + p)
+		}
+	}
+	for i, t := range e.TransformSets {
+		if slices.Contains(e.TransformSets[:i], t) {
+			return bad("transform set " + t + " listed twice")
+		}
+	}
+	return nil
+}
+
+// Crypto is the crypto configuration part. Transform sets and crypto map entries are kept in
+// copy-on-write collections: ClonePart is O(1) and an edit copies one chunk, so a
+// configuration with thousands of entries replays in linear time.
 type Crypto struct {
 	Policies           []ISAKMPPolicy // ascending priority
 	Keys               []ISAKMPKey    // configuration order
@@ -420,13 +521,14 @@ type Crypto struct {
 	AggressiveDisabled bool   // `crypto isakmp aggressive-mode disable`
 	ISAKMPDisabled     bool   // `no crypto isakmp`
 
-	SALifetimeSecs int   // `crypto ipsec security-association lifetime seconds`; 0 default
-	SALifetimeKB   int64 // `... lifetime kilobytes`; 0 default
-	DFBit          string
-	ReplayWindow   int // `crypto ipsec security-association replay window-size N`; 0 default (64)
+	SALifetimeSecs int    // `crypto ipsec security-association lifetime seconds`; 0 default
+	SALifetimeKB   int64  // `... lifetime kilobytes`; 0 default
+	DFBit          string // `crypto ipsec df-bit`: "" or "copy" (default), "clear", "set"
+	ReplayWindow   int    // `crypto ipsec security-association replay window-size N`; 0 default (64)
 
-	TransformSets []TransformSet   // configuration order
-	Maps          []CryptoMapEntry // sorted by map name (in order of first creation), then sequence
+	sets    cow[TransformSet]   // by name
+	setNext uint64              // creation counter of sets
+	maps    cow[CryptoMapEntry] // by mapKey(name, seq): name order, then sequence
 }
 
 // Crypto returns the crypto part of c, or nil when nothing crypto is configured.
@@ -447,7 +549,7 @@ func (c *Config) EnsureCrypto() *Crypto {
 
 // Policy returns the policy with the given priority, or nil.
 func (k *Crypto) Policy(prio int) *ISAKMPPolicy {
-	i, ok := slices.BinarySearchFunc(k.Policies, prio, func(p ISAKMPPolicy, n int) int { return p.Priority - n })
+	i, ok := slices.BinarySearchFunc(k.Policies, prio, func(p ISAKMPPolicy, n int) int { return cmp.Compare(p.Priority, n) })
 	if !ok {
 		return nil
 	}
@@ -457,7 +559,7 @@ func (k *Crypto) Policy(prio int) *ISAKMPPolicy {
 // EnsurePolicy returns the policy with the given priority, creating it with defaults; created
 // reports whether it is new.
 func (k *Crypto) EnsurePolicy(prio int) (p *ISAKMPPolicy, created bool) {
-	i, ok := slices.BinarySearchFunc(k.Policies, prio, func(p ISAKMPPolicy, n int) int { return p.Priority - n })
+	i, ok := slices.BinarySearchFunc(k.Policies, prio, func(p ISAKMPPolicy, n int) int { return cmp.Compare(p.Priority, n) })
 	if !ok {
 		k.Policies = slices.Insert(k.Policies, i, NewISAKMPPolicy(prio))
 	}
@@ -494,6 +596,17 @@ func sameMask(a, b netip.Addr) bool {
 	return a == b
 }
 
+// Key returns the key configured for addr/mask (or hostname), or nil.
+func (k *Crypto) Key(addr, mask netip.Addr, hostname string) *ISAKMPKey {
+	for i := range k.Keys {
+		o := &k.Keys[i]
+		if o.Hostname == hostname && o.Addr == addr && sameMask(o.Mask, mask) {
+			return o
+		}
+	}
+	return nil
+}
+
 // DeleteKey removes the key for addr/mask (or hostname) and reports whether it existed.
 func (k *Crypto) DeleteKey(addr, mask netip.Addr, hostname string) bool {
 	n := len(k.Keys)
@@ -503,106 +616,151 @@ func (k *Crypto) DeleteKey(addr, mask netip.Addr, hostname string) bool {
 	return n != len(k.Keys)
 }
 
-// TransformSet returns the set called name, or nil.
-func (k *Crypto) TransformSet(name string) *TransformSet {
-	for i := range k.TransformSets {
-		if k.TransformSets[i].Name == name {
-			return &k.TransformSets[i]
-		}
-	}
-	return nil
+// TransformSet returns the set called name, or nil. The set is read only: use
+// EditTransformSet on a configuration being edited.
+func (k *Crypto) TransformSet(name string) *TransformSet { return k.sets.get(name) }
+
+// EditTransformSet returns the set called name for editing (its mode), or nil.
+func (k *Crypto) EditTransformSet(name string) *TransformSet { return k.sets.mut(name) }
+
+// TransformSets returns every transform set in creation order.
+func (k *Crypto) TransformSets() []TransformSet {
+	out := make([]TransformSet, 0, k.sets.len())
+	k.sets.each(func(_ string, t *TransformSet) bool { out = append(out, *t); return true })
+	slices.SortFunc(out, func(a, b TransformSet) int { return cmp.Compare(a.order, b.order) })
+	return out
 }
 
 // SetTransformSet creates or replaces the transforms of the set called name (its mode is kept)
-// and returns it.
+// and returns it for editing. On error (*TransformError) nothing changes.
 func (k *Crypto) SetTransformSet(name string, tokens []string) (*TransformSet, error) {
-	t := k.TransformSet(name)
 	n := TransformSet{Name: name}
-	if t != nil {
-		n.Transport = t.Transport
+	if t := k.sets.get(name); t != nil {
+		n.Transport, n.order = t.Transport, t.order
+	} else {
+		k.setNext++
+		n.order = k.setNext
 	}
 	if err := n.SetTransforms(tokens); err != nil {
 		return nil, err
 	}
-	if t != nil {
+	if t := k.sets.mut(name); t != nil {
 		*t = n
 		return t, nil
 	}
-	k.TransformSets = append(k.TransformSets, n)
-	return &k.TransformSets[len(k.TransformSets)-1], nil
+	return k.sets.insert(name, n), nil
 }
 
-// DeleteTransformSet removes the set called name and reports whether it existed.
-func (k *Crypto) DeleteTransformSet(name string) bool {
-	n := len(k.TransformSets)
-	k.TransformSets = slices.DeleteFunc(k.TransformSets, func(t TransformSet) bool { return t.Name == name })
-	return n != len(k.TransformSets)
+// TransformSetInUseError refuses to delete a transform set a crypto map entry names.
+type TransformSetInUseError struct {
+	Set string
+	Map string
+	Seq int
 }
 
-// mapIndex finds the entry NAME SEQ, or where it belongs: after the last entry of the same map
-// with a smaller sequence, or at the end for a new map name.
-func (k *Crypto) mapIndex(name string, seq int) (int, bool) {
-	last := -1
-	for i := range k.Maps {
-		e := &k.Maps[i]
-		if e.Map != name {
-			continue
-		}
-		if e.Seq == seq {
-			return i, true
-		}
-		if e.Seq < seq {
-			last = i
-		} else if last < 0 {
-			return i, false
-		}
+func (e *TransformSetInUseError) Error() string {
+	return fmt.Sprintf("running-config: crypto: transform set %s is in use by crypto map %s %d", e.Set, e.Map, e.Seq)
+}
+
+// Unwrap makes errors.Is(err, ErrCrypto) true.
+func (e *TransformSetInUseError) Unwrap() error { return ErrCrypto }
+
+// DeleteTransformSet removes the set called name and reports whether it existed. A set that a
+// crypto map entry names is refused with *TransformSetInUseError.
+func (k *Crypto) DeleteTransformSet(name string) (bool, error) {
+	if k.sets.get(name) == nil {
+		return false, nil
 	}
-	if last >= 0 {
-		return last + 1, false
+	var inUse error
+	k.maps.each(func(_ string, e *CryptoMapEntry) bool {
+		if slices.Contains(e.TransformSets, name) {
+			inUse = &TransformSetInUseError{Set: name, Map: e.Map, Seq: e.Seq}
+			return false
+		}
+		return true
+	})
+	if inUse != nil {
+		return false, inUse
 	}
-	return len(k.Maps), false
+	return k.sets.delete(name), nil
 }
 
-// MapEntry returns the crypto map entry NAME SEQ, or nil.
+// mapKey orders crypto map entries by map name, then sequence number.
+func mapKey(name string, seq int) string {
+	var b [5]byte
+	for i := 4; i >= 0; i-- {
+		b[i] = byte('0' + seq%10)
+		seq /= 10
+	}
+	return name + "\x00" + string(b[:])
+}
+
+// MapEntry returns the crypto map entry NAME SEQ, or nil. Read only: use EnsureMapEntry on a
+// configuration being edited.
 func (k *Crypto) MapEntry(name string, seq int) *CryptoMapEntry {
-	if i, ok := k.mapIndex(name, seq); ok {
-		return &k.Maps[i]
+	if seq < 1 || seq > 65535 {
+		return nil
 	}
-	return nil
+	return k.maps.get(mapKey(name, seq))
 }
 
-// EnsureMapEntry returns the entry NAME SEQ, creating it; created reports whether it is new
-// (the shell prints the NOTE of §3.6 then).
+// EnsureMapEntry returns the entry NAME SEQ for editing, creating it; created reports whether
+// it is new (the shell prints the NOTE of §3.6 then). The pointer is valid until the next entry
+// is created or deleted.
 func (k *Crypto) EnsureMapEntry(name string, seq int) (e *CryptoMapEntry, created bool) {
-	i, ok := k.mapIndex(name, seq)
-	if !ok {
-		k.Maps = slices.Insert(k.Maps, i, CryptoMapEntry{Map: name, Seq: seq})
+	key := mapKey(name, seq)
+	if e := k.maps.mut(key); e != nil {
+		return e, false
 	}
-	return &k.Maps[i], !ok
+	return k.maps.insert(key, CryptoMapEntry{Map: name, Seq: seq}), true
 }
 
 // DeleteMap removes one entry (seq > 0) or every entry of the map (seq 0) and reports whether
 // anything was removed.
 func (k *Crypto) DeleteMap(name string, seq int) bool {
-	n := len(k.Maps)
-	k.Maps = slices.DeleteFunc(k.Maps, func(e CryptoMapEntry) bool {
-		return e.Map == name && (seq == 0 || e.Seq == seq)
+	if seq > 0 {
+		return seq <= 65535 && k.maps.delete(mapKey(name, seq))
+	}
+	var keys []string
+	k.maps.from(name+"\x00", func(key string, e *CryptoMapEntry) bool {
+		if e.Map != name {
+			return false
+		}
+		keys = append(keys, key)
+		return true
 	})
-	return n != len(k.Maps)
+	for _, key := range keys {
+		k.maps.delete(key)
+	}
+	return len(keys) > 0
 }
 
 // MapEntries returns the entries of the map called name in sequence order.
 func (k *Crypto) MapEntries(name string) []CryptoMapEntry {
 	var out []CryptoMapEntry
-	for _, e := range k.Maps {
-		if e.Map == name {
-			out = append(out, e)
+	k.maps.from(name+"\x00", func(_ string, e *CryptoMapEntry) bool {
+		if e.Map != name {
+			return false
 		}
-	}
+		out = append(out, *e)
+		return true
+	})
 	return out
 }
 
-// ClonePart implements Part.
+// Maps returns every crypto map entry ordered by map name, then sequence number (the order of
+// the running-config and of `show crypto map`).
+func (k *Crypto) Maps() []CryptoMapEntry {
+	out := make([]CryptoMapEntry, 0, k.maps.len())
+	k.maps.each(func(_ string, e *CryptoMapEntry) bool { out = append(out, *e); return true })
+	return out
+}
+
+// MapLen is the number of crypto map entries.
+func (k *Crypto) MapLen() int { return k.maps.len() }
+
+// ClonePart implements Part. The collections are shared until edited (O(1)); the small
+// slices are copied.
 func (k *Crypto) ClonePart() Part {
 	n := *k
 	n.Policies = slices.Clone(k.Policies)
@@ -611,52 +769,123 @@ func (k *Crypto) ClonePart() Part {
 		ka := *k.Keepalive
 		n.Keepalive = &ka
 	}
-	n.TransformSets = slices.Clone(k.TransformSets)
-	n.Maps = slices.Clone(k.Maps)
-	for i := range n.Maps {
-		n.Maps[i].Peers = slices.Clone(k.Maps[i].Peers)
-		n.Maps[i].TransformSets = slices.Clone(k.Maps[i].TransformSets)
-	}
+	n.sets = k.sets.clone()
+	n.maps = k.maps.clone()
 	return &n
 }
 
-// ValidatePart implements Part: values in their IOS ranges, no duplicates, references between
-// map entries and transform sets intact. (A map entry may name an ACL that does not exist yet:
-// IOS accepts it and shows the entry as incomplete.)
+// ValidatePart implements Part: values in their IOS ranges, no duplicates, map entries naming
+// existing transform sets. Policies, keys and global values are checked in full; transform
+// sets and map entries as far as they were touched since the clone. (A map entry may name an
+// ACL that does not exist yet: IOS accepts it and shows the entry as incomplete.)
 func (k *Crypto) ValidatePart(_ *Config) error {
 	for i, p := range k.Policies {
 		if i > 0 && p.Priority <= k.Policies[i-1].Priority {
 			return fmt.Errorf("%w: isakmp policy %d", ErrUnsorted, p.Priority)
 		}
-		if p.Priority < 1 || p.Priority > 10000 || !ValidDHGroup(p.Group) || p.Lifetime < 60 || p.Lifetime > 86400 {
-			return fmt.Errorf("%w: isakmp policy %d", ErrInvalidValue, p.Priority)
+		if err := p.check(); err != nil {
+			return err
 		}
 	}
-	names := map[string]bool{}
-	for _, t := range k.TransformSets {
-		if names[t.Name] {
-			return fmt.Errorf("%w: transform set %s", ErrDuplicate, t.Name)
+	for i := range k.Keys {
+		if err := k.Keys[i].check(); err != nil {
+			return err
 		}
-		names[t.Name] = true
 	}
-	for _, e := range k.Maps {
-		if e.Seq < 1 || e.Seq > 65535 {
-			return fmt.Errorf("%w: crypto map %s %d", ErrInvalidValue, e.Map, e.Seq)
+	if err := k.checkGlobals(); err != nil {
+		return err
+	}
+	if err := k.sets.checkDirty(func(name string, t *TransformSet) error {
+		if t.Name != name {
+			return fmt.Errorf("%w: transform set %s renamed to %s", ErrInvalidValue, name, t.Name)
 		}
-		if len(e.TransformSets) > 6 {
-			return fmt.Errorf("%w: crypto map %s %d: more than 6 transform sets", ErrInvalidValue, e.Map, e.Seq)
+		c := TransformSet{Name: t.Name, Transport: t.Transport, order: t.order}
+		if err := c.SetTransforms(t.Transforms()); err != nil || c != *t {
+			return fmt.Errorf("transform set %s: %w", name, ErrTransform)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return k.maps.checkDirty(func(key string, e *CryptoMapEntry) error {
+		if mapKey(e.Map, e.Seq) != key {
+			return fmt.Errorf("%w: crypto map entry %q renamed to %s %d", ErrInvalidValue, key, e.Map, e.Seq)
+		}
+		if err := e.check(); err != nil {
+			return err
 		}
 		for _, t := range e.TransformSets {
-			if !names[t] {
+			if k.sets.get(t) == nil {
 				return fmt.Errorf("%w: crypto map %s %d: transform set %s does not exist", ErrCrypto, e.Map, e.Seq, t)
 			}
 		}
-		if e.PFSGroup != 0 && !ValidDHGroup(e.PFSGroup) {
-			return fmt.Errorf("%w: crypto map %s %d: pfs group %d", ErrInvalidValue, e.Map, e.Seq, e.PFSGroup)
-		}
+		return nil
+	})
+}
+
+func (p *ISAKMPPolicy) check() error {
+	bad := func(what string) error {
+		return fmt.Errorf("%w: isakmp policy %d: %s", ErrInvalidValue, p.Priority, what)
+	}
+	switch {
+	case p.Priority < 1 || p.Priority > 10000:
+		return bad("priority")
+	case p.Encryption > EncrAES:
+		return bad("encryption")
+	case p.Encryption == EncrAES && p.KeyBits != 0 && p.KeyBits != 128 && p.KeyBits != 192 && p.KeyBits != 256,
+		p.Encryption != EncrAES && p.KeyBits != 0:
+		return bad("key length")
+	case int(p.Hash) >= len(hashNames):
+		return bad("hash")
+	case int(p.Auth) >= len(authNames):
+		return bad("authentication")
+	case !ValidDHGroup(p.Group):
+		return bad("group")
+	case p.Lifetime < 60 || p.Lifetime > 86400:
+		return bad("lifetime")
 	}
 	return nil
 }
+
+func (k *ISAKMPKey) check() error {
+	bad := func(what string) error { return fmt.Errorf("%w: isakmp key: %s", ErrInvalidValue, what) }
+	switch {
+	case k.Key == "" || len(k.Key) > MaxKeyLen || strings.ContainsAny(k.Key, " \t"):
+		return bad("key must be 1-128 characters without spaces")
+	case (k.Hostname == "") == !k.Addr.IsValid():
+		return bad("exactly one of address and hostname")
+	case k.Addr.IsValid() && !k.Addr.Is4(), k.Mask.IsValid() && !k.Mask.Is4():
+		return bad("address")
+	case k.Mask.IsValid() && maskBits(k.Mask) < 0:
+		return bad("mask")
+	}
+	return nil
+}
+
+func (k *Crypto) checkGlobals() error {
+	bad := func(what string) error { return fmt.Errorf("%w: crypto %s", ErrInvalidValue, what) }
+	if ka := k.Keepalive; ka != nil && (ka.Interval < 10 || ka.Interval > 3600 || ka.Retry != 0 && (ka.Retry < 2 || ka.Retry > 60)) {
+		return bad("isakmp keepalive")
+	}
+	switch {
+	case k.NATKeepalive != 0 && (k.NATKeepalive < 5 || k.NATKeepalive > 3600):
+		return bad("isakmp nat keepalive")
+	case k.Identity != "" && k.Identity != "address" && k.Identity != "hostname" && k.Identity != "dn":
+		return bad("isakmp identity")
+	case k.SALifetimeSecs != 0 && (k.SALifetimeSecs < MinSALifetimeSeconds || k.SALifetimeSecs > MaxSALifetimeSeconds):
+		return bad("ipsec security-association lifetime seconds")
+	case k.SALifetimeKB != 0 && (k.SALifetimeKB < MinSALifetimeKB || k.SALifetimeKB > MaxSALifetimeKB):
+		return bad("ipsec security-association lifetime kilobytes")
+	case k.DFBit != "" && k.DFBit != "copy" && k.DFBit != "clear" && k.DFBit != "set":
+		return bad("ipsec df-bit")
+	case k.ReplayWindow != 0 && !slices.Contains(ReplayWindows, k.ReplayWindow):
+		return bad("ipsec replay window-size")
+	}
+	return nil
+}
+
+// ReplayWindows are the sizes `crypto ipsec security-association replay window-size` accepts.
+var ReplayWindows = []int{64, 128, 256, 512, 1024}
 
 // RenderSlot implements Part in the order of §4.11 and the block layouts of §3.4-3.6.
 func (k *Crypto) RenderSlot(s Slot, w *Writer) {
@@ -706,7 +935,7 @@ func (k *Crypto) renderISAKMP(w *Writer) {
 	if k.NATKeepalive != 0 {
 		w.Line("crypto isakmp nat keepalive " + strconv.Itoa(k.NATKeepalive))
 	}
-	if k.Identity != "" {
+	if k.Identity != "" && k.Identity != "address" {
 		w.Line("crypto isakmp identity " + k.Identity)
 	}
 	if k.AggressiveDisabled {
@@ -727,7 +956,7 @@ func (k *Crypto) renderIPsec(w *Writer) {
 		w.Line("crypto ipsec security-association lifetime kilobytes " + strconv.FormatInt(k.SALifetimeKB, 10))
 		global = true
 	}
-	if k.ReplayWindow != 0 {
+	if k.ReplayWindow != 0 && k.ReplayWindow != 64 {
 		w.Line("crypto ipsec security-association replay window-size " + strconv.Itoa(k.ReplayWindow))
 		global = true
 	}
@@ -735,11 +964,12 @@ func (k *Crypto) renderIPsec(w *Writer) {
 		w.Line("crypto ipsec df-bit " + k.DFBit)
 		global = true
 	}
-	if global && len(k.TransformSets) > 0 {
+	sets := k.TransformSets()
+	if global && len(sets) > 0 {
 		w.Bang()
 	}
-	for i := range k.TransformSets {
-		t := &k.TransformSets[i]
+	for i := range sets {
+		t := &sets[i]
 		if i > 0 {
 			w.Bang()
 		}
@@ -753,11 +983,12 @@ func (k *Crypto) renderIPsec(w *Writer) {
 }
 
 func (k *Crypto) renderMaps(w *Writer) {
-	for i := range k.Maps {
-		e := &k.Maps[i]
-		if i > 0 {
+	first := true
+	k.maps.each(func(_ string, e *CryptoMapEntry) bool {
+		if !first {
 			w.Bang()
 		}
+		first = false
 		head := "crypto map " + e.Map + " " + strconv.Itoa(e.Seq) + " ipsec-isakmp "
 		if e.DynamicMap != "" {
 			head += "dynamic " + e.DynamicMap + " "
@@ -799,7 +1030,8 @@ func (k *Crypto) renderMaps(w *Writer) {
 				w.Line(" reverse-route")
 			}
 		}
-	}
+		return true
+	})
 }
 
 var _ Part = (*Crypto)(nil)
@@ -926,4 +1158,192 @@ func (c *Config) MapInterfaces(name string) []string {
 		}
 	}
 	return out
+}
+
+// ---- copy-on-write ordered collection
+
+// cow is an ordered collection of V keyed by string, shared between configuration snapshots.
+// Items live in chunks of at most cowMax; a clone shares every chunk and the chunk list, and
+// the first edit of a chunk (or of the list) copies it, so cloning is O(1) and an edit costs
+// O(n/cowMax + cowMax) instead of O(n). Chunks and the list carry the owner token of the clone
+// that made them: only those are written in place.
+//
+// A cow is not safe for concurrent writes; snapshots that are never edited may be read by any
+// number of goroutines. Pointers handed out by mut and insert are valid until the next insert
+// or delete. Every key handed out for editing is remembered (dirty) so that validation can
+// look at what changed since the clone instead of at everything.
+type cow[V any] struct {
+	owner     *cowOwner
+	rootOwned bool
+	chunks    []*cowChunk[V]
+	n         int
+	dirty     []string
+}
+
+// cowOwner identifies one clone; it has a size so that new() returns distinct pointers.
+type cowOwner struct{ _ byte }
+
+type cowChunk[V any] struct {
+	owner *cowOwner
+	items []cowItem[V]
+}
+
+type cowItem[V any] struct {
+	key string
+	val V
+}
+
+const (
+	cowMax  = 64 // a chunk splits when it grows past this
+	cowHalf = cowMax / 2
+)
+
+// clone returns a collection sharing everything with c; either may then be edited.
+func (c *cow[V]) clone() cow[V] { return cow[V]{chunks: c.chunks, n: c.n} }
+
+func (c *cow[V]) len() int { return c.n }
+
+// locate finds key: the chunk and position where it is or would be inserted.
+func (c *cow[V]) locate(key string) (ci, i int, found bool) {
+	ci, _ = slices.BinarySearchFunc(c.chunks, key, func(ch *cowChunk[V], k string) int {
+		return strings.Compare(ch.items[len(ch.items)-1].key, k)
+	})
+	if ci == len(c.chunks) {
+		if ci == 0 {
+			return 0, 0, false
+		}
+		ci--
+		return ci, len(c.chunks[ci].items), false
+	}
+	i, found = slices.BinarySearchFunc(c.chunks[ci].items, key, func(it cowItem[V], k string) int {
+		return strings.Compare(it.key, k)
+	})
+	return ci, i, found
+}
+
+// get returns the item for key (read only), or nil.
+func (c *cow[V]) get(key string) *V {
+	ci, i, ok := c.locate(key)
+	if !ok {
+		return nil
+	}
+	return &c.chunks[ci].items[i].val
+}
+
+// writable makes chunk ci (and the chunk list) owned by c and returns it.
+func (c *cow[V]) writable(ci int) *cowChunk[V] {
+	if c.owner == nil {
+		c.owner = new(cowOwner)
+	}
+	if !c.rootOwned {
+		c.chunks = slices.Clone(c.chunks)
+		c.rootOwned = true
+	}
+	ch := c.chunks[ci]
+	if ch.owner != c.owner {
+		ch = &cowChunk[V]{owner: c.owner, items: slices.Clone(ch.items)}
+		c.chunks[ci] = ch
+	}
+	return ch
+}
+
+// mut returns the item for key for editing, or nil when it does not exist.
+func (c *cow[V]) mut(key string) *V {
+	ci, i, ok := c.locate(key)
+	if !ok {
+		return nil
+	}
+	c.dirty = append(c.dirty, key)
+	return &c.writable(ci).items[i].val
+}
+
+// insert adds v under key, which must not exist, and returns it for editing.
+func (c *cow[V]) insert(key string, v V) *V {
+	c.dirty = append(c.dirty, key)
+	c.n++
+	if len(c.chunks) == 0 {
+		if c.owner == nil {
+			c.owner = new(cowOwner)
+		}
+		c.chunks = []*cowChunk[V]{{owner: c.owner, items: []cowItem[V]{{key, v}}}}
+		c.rootOwned = true
+		return &c.chunks[0].items[0].val
+	}
+	ci, i, _ := c.locate(key)
+	ch := c.writable(ci)
+	ch.items = slices.Insert(ch.items, i, cowItem[V]{key, v})
+	if len(ch.items) <= cowMax {
+		return &ch.items[i].val
+	}
+	right := &cowChunk[V]{owner: c.owner, items: slices.Clone(ch.items[cowHalf:])}
+	ch.items = slices.Clip(ch.items[:cowHalf])
+	c.chunks = slices.Insert(c.chunks, ci+1, right)
+	if i < cowHalf {
+		return &ch.items[i].val
+	}
+	return &right.items[i-cowHalf].val
+}
+
+// delete removes key and reports whether it existed.
+func (c *cow[V]) delete(key string) bool {
+	ci, i, ok := c.locate(key)
+	if !ok {
+		return false
+	}
+	ch := c.writable(ci)
+	ch.items = slices.Delete(ch.items, i, i+1)
+	if len(ch.items) == 0 {
+		c.chunks = slices.Delete(c.chunks, ci, ci+1)
+	}
+	c.n--
+	return true
+}
+
+// each calls f for every item in key order until f returns false.
+func (c *cow[V]) each(f func(key string, v *V) bool) {
+	for _, ch := range c.chunks {
+		for i := range ch.items {
+			if !f(ch.items[i].key, &ch.items[i].val) {
+				return
+			}
+		}
+	}
+}
+
+// from calls f for every item with a key >= start, in key order, until f returns false.
+func (c *cow[V]) from(start string, f func(key string, v *V) bool) {
+	ci, i, _ := c.locate(start)
+	for ; ci < len(c.chunks); ci, i = ci+1, 0 {
+		items := c.chunks[ci].items
+		for ; i < len(items); i++ {
+			if !f(items[i].key, &items[i].val) {
+				return
+			}
+		}
+	}
+}
+
+// checkDirty runs check on every item handed out for editing since the clone that still
+// exists. It does not modify c.
+func (c *cow[V]) checkDirty(check func(key string, v *V) error) error {
+	var seen map[string]bool
+	if len(c.dirty) > 8 {
+		seen = make(map[string]bool, len(c.dirty))
+	}
+	for j, key := range c.dirty {
+		if seen != nil {
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+		} else if slices.Contains(c.dirty[:j], key) {
+			continue
+		}
+		if v := c.get(key); v != nil {
+			if err := check(key, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
