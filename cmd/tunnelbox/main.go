@@ -175,30 +175,36 @@ func run(o *options, stdin *os.File, stdout, stderr io.Writer) error {
 		}
 		defer srv.Close()
 	}
-	// o.dataplane is kept for the IKE engine wiring.
+	// IKE and the data plane start when a crypto map is first bound (closed before the store).
+	cp, err := newCryptoPlane(r, o.dataplane)
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
 
 	if !o.console {
 		r.app.SetLogSink(stderr)
 		<-ctx.Done()
 		return nil
 	}
-	done := make(chan error, 1)
-	go func() { done <- console(r.app, stdin, stdout) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return nil
-	}
+	return console(ctx, r.app, stdin, stdout)
 }
 
-// console runs the console session: interactive on a terminal, a transcript otherwise.
-func console(app *shell.App, stdin *os.File, stdout io.Writer) error {
+// console runs the console session until the user leaves it, input ends, or ctx is done
+// (SIGTERM): interactive on a terminal, a transcript otherwise. A terminal is always restored.
+func console(ctx context.Context, app *shell.App, stdin *os.File, stdout io.Writer) error {
 	fd := int(stdin.Fd())
+	done := make(chan error, 1)
 	if !term.IsTerminal(fd) {
 		s := app.NewSession(shell.SessionOptions{Line: "con 0", Length: 0})
 		defer s.Close()
-		return s.RunTranscript(stdin, stdout)
+		go func() { done <- s.RunTranscript(stdin, stdout) }()
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
 	}
 	width, height, err := term.GetSize(fd)
 	if err != nil {
@@ -230,7 +236,12 @@ func console(app *shell.App, stdin *os.File, stdout io.Writer) error {
 		io.Writer
 	}{stdin, stdout}
 	io.WriteString(stdout, "\r\n\r\nPress RETURN to get started!\r\n\r\n")
-	err = s.Serve(rw, width, height, winch)
+	go func() { done <- s.Serve(rw, width, height, winch) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = nil
+	}
 	if errors.Is(err, io.EOF) {
 		return nil
 	}
