@@ -46,6 +46,15 @@ func (c *Context) Printf(format string, args ...any) { fmt.Fprintf(c.Out, format
 // Line is the command line as typed.
 func (c *Context) Line() string { return c.line }
 
+// InvalidInput is the caret error at byte offset pos of Line, for an argument that parsed
+// but names nothing (an unknown interface in a show command).
+func (c *Context) InvalidInput(pos int) error {
+	if pos < 0 {
+		pos = 0
+	}
+	return &MsgError{Text: strings.Repeat(" ", c.caretBase+pos) + "^\n% Invalid input detected at '^' marker.\n"}
+}
+
 // ReadLine prints prompt and reads an answer (confirmations). Sessions without interactive
 // input return ErrNoInput.
 func (c *Context) ReadLine(prompt string) (string, error) {

@@ -64,6 +64,8 @@ func RegisterInterface(app *shell.App) error {
 	execCmds := []*parser.Command{
 		{Syntax: "show ip interface brief", Help: []string{shell.HelpShow, "IP information", "IP interface status and configuration", "Brief summary of IP status and configuration"},
 			Priv: 1, Handler: shell.Handler(showIPIntBrief)},
+		{Syntax: "show running-config interface IFNAME$if", Help: []string{shell.HelpShow, helpRunning, "Show interface configuration", "Interface name"},
+			Priv: 15, Handler: shell.Handler(showRunningInterface)},
 		{Syntax: "show interfaces [IFNAME$if]", Help: []string{shell.HelpShow, "Interface status and configuration", "Interface name"},
 			Priv: 1, Handler: shell.Handler(showInterfaces)},
 	}
@@ -278,5 +280,31 @@ func showInterfaces(c *shell.Context, a parser.Args) error {
 	if want != "" && !found {
 		return shell.Msgf("%s", fmt.Sprintf("%% Interface %s not found", want))
 	}
+	return nil
+}
+
+// showRunningInterface prints one interface block of the running configuration with the
+// show header, its byte count and `end` (ios-cli.md §4.11).
+func showRunningInterface(c *shell.Context, a parser.Args) error {
+	name := a.Str("if")
+	body := runningconfig.Body(c.Config.Running())
+	var block []string
+	in := false
+	for _, l := range strings.Split(body, "\n") {
+		switch {
+		case l == "interface "+name:
+			in = true
+			block = append(block, l)
+		case in && strings.HasPrefix(l, " "):
+			block = append(block, l)
+		case in:
+			in = false
+		}
+	}
+	if len(block) == 0 {
+		return c.InvalidInput(strings.LastIndex(c.Line(), a.Raw("if")))
+	}
+	text := "!\n" + strings.Join(block, "\n") + "\nend\n"
+	c.Printf("%s%s", runningconfig.Header(text), text)
 	return nil
 }
