@@ -53,6 +53,9 @@ type App struct {
 
 	bootMu  sync.Mutex            // protects bootCfg and boot after start-up
 	bootCfg *runningconfig.Config // the configuration as the last Replay left it
+
+	eng  engineSlot // the IKE engine the crypto commands act on (engine.go)
+	logs logState   // buffer, counters and syslog sockets (logging.go)
 }
 
 // NewApp builds the app with its built-in commands (enable, disable, exit, end, configure,
@@ -135,21 +138,10 @@ func LogTime(t time.Time) string {
 }
 
 // Logf sends a syslog-style message ("%SYS-5-CONFIG_I: Configured from console by console")
-// to every session that shows logs (the console, vtys with terminal monitor).
+// through the logging system (LogAt): the console, vtys with terminal monitor, the logging
+// buffer and the syslog hosts.
 func (a *App) Logf(format string, args ...any) {
-	msg := LogTime(a.now()) + ": " + fmt.Sprintf(format, args...)
-	a.mu.Lock()
-	list := append([]*Session(nil), a.sessions...)
-	sink := a.logSink
-	a.mu.Unlock()
-	for _, s := range list {
-		if s.Monitor() {
-			s.Deliver(msg)
-		}
-	}
-	if sink != nil {
-		fmt.Fprintln(sink, msg)
-	}
+	a.LogAt(a.now(), fmt.Sprintf(format, args...))
 }
 
 func (a *App) addSession(s *Session) {
