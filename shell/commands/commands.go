@@ -20,7 +20,7 @@ type Registrar func(app *shell.App) error
 
 // All lists every feature file's registrar in installation order. Feature files of other
 // areas (acl, isakmp, ipsec, cryptomap, debug, clear) append theirs here.
-var All = []Registrar{RegisterSystem, RegisterInterface, RegisterLine}
+var All = []Registrar{RegisterSystem, RegisterInterface, RegisterLine, RegisterCryptoExec}
 
 // Register installs every command of All on app.
 func Register(app *shell.App) error {
