@@ -319,7 +319,7 @@ func (e *editor) read() (string, error) {
 			e.s.Help(e.out, string(e.buf[:e.pos]))
 			e.redraw()
 		default:
-			if b >= 0x20 {
+			if b >= 0x20 && len(e.buf) < MaxLineLength {
 				e.insert(rune(b))
 			}
 		}

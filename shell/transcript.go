@@ -11,16 +11,44 @@ import (
 // confirmation consumes one line, a pager keypress consumes one line (its first character;
 // an empty line is Enter).
 type transcriptInput struct {
-	sc   *bufio.Scanner
+	r    *bufio.Reader
 	w    io.Writer
-	echo bool // print the answer after the prompt (false for an SSH shell without a pty)
+	echo bool  // print the answer after the prompt (false for an SSH shell without a pty)
+	err  error // read error other than io.EOF
 }
 
+// MaxLineLength caps one input line; the rest of a longer line is discarded (a pasted
+// megabyte must not exhaust memory).
+const MaxLineLength = 64 * 1024
+
+// next reads one line of any length, keeping at most MaxLineLength bytes of it; "\r\n" and
+// "\n" both end a line.
 func (t *transcriptInput) next() (string, bool) {
-	if !t.sc.Scan() {
-		return "", false
+	var line []byte
+	read := false
+	for {
+		chunk, isPrefix, err := t.r.ReadLine()
+		if err != nil {
+			if err != io.EOF {
+				t.err = err
+			}
+			if read {
+				break
+			}
+			return "", false
+		}
+		read = true
+		if room := MaxLineLength - len(line); room > 0 {
+			if len(chunk) > room {
+				chunk = chunk[:room]
+			}
+			line = append(line, chunk...)
+		}
+		if !isPrefix {
+			break
+		}
 	}
-	return strings.TrimRight(t.sc.Text(), "\r"), true
+	return strings.TrimRight(string(line), "\r"), true
 }
 
 func (t *transcriptInput) readLine(prompt string, echo bool) (string, error) {
@@ -64,9 +92,7 @@ func (s *Session) RunTranscript(r io.Reader, w io.Writer) error {
 // runLines is the line-mode loop shared by RunTranscript and an SSH shell without a pty
 // (echo false: the client already shows what it sent).
 func (s *Session) runLines(r io.Reader, w io.Writer, echo bool) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	ti := &transcriptInput{sc: sc, w: w, echo: echo}
+	ti := &transcriptInput{r: bufio.NewReaderSize(r, 4096), w: w, echo: echo}
 	s.in = ti
 	defer func() { s.in = nil }()
 	for !s.closed {
@@ -98,8 +124,8 @@ func (s *Session) runLines(r io.Reader, w io.Writer, echo bool) error {
 		s.Exec(w, line)
 	}
 	s.flushPending(w)
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("shell: reading input: %w", err)
+	if ti.err != nil {
+		return fmt.Errorf("shell: reading input: %w", ti.err)
 	}
 	return nil
 }
