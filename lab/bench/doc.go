@@ -1,0 +1,34 @@
+// Package bench holds the lab benchmarks of the userspace data-plane issue (acceptance 4):
+// strongSwan and Tunnelbox side by side, in one run, on the same machine, reported as ratios.
+//
+// # Setup rate
+//
+// One initiator, strongSwan 5.9.8 in a namespace, opens N tunnels at once (swanctl loads N
+// connections with start_action=start). Each connection has its own identity (bI.left.lab), so
+// each gets its own Main Mode IKE SA and its own Quick Mode CHILD SA with PFS group 14:
+// IKE aes256-sha256-modp2048, ESP aes256-sha1, proxies 10.1.x.y/32 <-> 10.2.x.y/32. The
+// responder is first a strongSwan charon, then the Tunnelbox binary configured only through
+// its CLI (piped console). For each the harness reports tunnels/s (first initiation to the N-th
+// CHILD SA the initiator logs as established, the same clock for both responders) and the
+// responder's CPU per tunnel (utime+stime of the responder process from /proc/PID/stat, read
+// before and after).
+//
+// # Throughput
+//
+// iperf3 (TCP, 10 s) from hostL to hostR through one tunnel between two gateways: strongSwan <->
+// strongSwan (kernel-libipsec: ESP in userspace over TUN) and Tunnelbox <-> Tunnelbox (the
+// userspace ESP data plane), for aes128-gcm (esp-gcm 128 / aes128gcm16) and aes256-sha1
+// (esp-aes 256 esp-sha-hmac / aes256-sha1).
+//
+// # Running
+//
+// The benchmarks take minutes and need root, strongSwan, iperf3 and the tunnelbox binary
+// (built by the test), so they never run in `make check`: TestBenchLab skips unless
+// TUNNELBOX_BENCH_LAB=1. One command runs everything and prints the table:
+//
+//	make bench-lab
+//	TUNNELBOX_BENCH_N=200 TUNNELBOX_BENCH_ROUNDS=3 make bench-lab   # smaller N, best of 3
+//
+// The pure parts (configuration generation, /proc/PID/stat and iperf3 JSON parsing, the table)
+// have unit tests that do run everywhere.
+package bench

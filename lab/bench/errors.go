@@ -1,0 +1,30 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ParseError reports input (a /proc stat line, iperf3 JSON, a charon log) without the expected
+// shape.
+type ParseError struct {
+	What string // "proc stat", "iperf3", "charon log"
+	Msg  string
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("bench: %s: %s", e.What, e.Msg) }
+
+// ErrIncomplete is returned when a run ended before all tunnels were established (a timeout):
+// the partial figures are still returned with it.
+var ErrIncomplete = errors.New("bench: run incomplete")
+
+// RouterError reports a Tunnelbox console that answered a configuration line with an error.
+type RouterError struct {
+	Router string // its namespace role
+	Line   string // the line as sent
+	Output string // what the console printed for it
+}
+
+func (e *RouterError) Error() string {
+	return fmt.Sprintf("bench: router %s refused %q: %s", e.Router, e.Line, e.Output)
+}

@@ -1,0 +1,264 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunnelbox/tunnelbox/lab"
+)
+
+// Implementations compared.
+const (
+	StrongSwan = "strongSwan"
+	Tunnelbox  = "Tunnelbox"
+)
+
+// RateOptions parameterises one setup-rate run.
+type RateOptions struct {
+	N       int           // tunnels, 500
+	Timeout time.Duration // for all N to come up, 180 s
+	// Pin runs the initiator on CPU 0 and the responder on CPU 1 (taskset), so the two do not
+	// compete for one core and the responder has exactly one, whichever implementation it is.
+	Pin          bool
+	TunnelboxBin string // the binary, for a Tunnelbox responder
+}
+
+// RateResult is one setup-rate run against one responder.
+type RateResult struct {
+	Responder    string
+	N            int
+	Established  int           // CHILD SAs the initiator logged as established
+	ResponderUp  int           // tunnels the responder reports up afterwards
+	Elapsed      time.Duration // first initiation to the N-th established CHILD SA (initiator's log)
+	ResponderCPU time.Duration // utime+stime of the responder process over the run
+	InitiatorCPU time.Duration
+	OtherCPU     time.Duration // the rest of the machine meanwhile (other users' jobs, ip, ...)
+	Retransmits  int           // initiator retransmissions
+	Failures     int           // initiator failure lines
+}
+
+// Rate is tunnels per second.
+func (r RateResult) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Established) / r.Elapsed.Seconds()
+}
+
+// CPUPerTunnel is the responder's CPU time per established tunnel.
+func (r RateResult) CPUPerTunnel() time.Duration {
+	if r.Established == 0 {
+		return 0
+	}
+	return r.ResponderCPU / time.Duration(r.Established)
+}
+
+// settle is how long the harness waits after the initiator's last CHILD SA before it reads the
+// CPU counters: the responder installs its SAs when Quick Mode message 3 arrives, just after
+// the initiator logged the tunnel.
+const settle = 300 * time.Millisecond
+
+// RunSetupRate runs one setup-rate measurement against responder (StrongSwan or Tunnelbox) in
+// two fresh namespaces joined by a veth. It returns the figures; with ErrIncomplete when fewer
+// than N tunnels came up before the timeout.
+func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, error) {
+	t.Helper()
+	if o.N == 0 {
+		o.N = 500
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 180 * time.Second
+	}
+	res := RateResult{Responder: responder, N: o.N}
+	initConf, err := RateInitiatorConf(o.N, "start")
+	if err != nil {
+		return res, err
+	}
+	cpuI, cpuR := "", ""
+	if o.Pin {
+		cpuI, cpuR = "0", "1"
+	}
+	nsI := lab.NewNetns(t, "rateI")
+	nsR := lab.NewNetns(t, "rateR")
+	if err := lab.Veth(nsI, "out0", nsR, "eth0"); err != nil {
+		return res, err
+	}
+	if err := nsI.AddAddr("out0", netip.PrefixFrom(RateInitiatorAddr, 24)); err != nil {
+		return res, err
+	}
+	// kernel-libipsec installs a CHILD SA only with a local address inside its local traffic
+	// selector: each /32 goes on lo.
+	if err := addLoopbacks(nsI, o.N, true); err != nil {
+		return res, err
+	}
+
+	var respPid int
+	var confirm func() (int, error)
+	switch responder {
+	case StrongSwan:
+		if err := nsR.AddAddr("eth0", netip.PrefixFrom(RateResponderAddr, 24)); err != nil {
+			return res, err
+		}
+		if err := addLoopbacks(nsR, o.N, false); err != nil {
+			return res, err
+		}
+		c, err := StartBenchCharon(t, nsR, RateCharonConf(false), cpuR)
+		if err != nil {
+			return res, err
+		}
+		if _, err := c.Swanctl("--load-all", "swanctl.conf", RateResponderConf()); err != nil {
+			return res, err
+		}
+		respPid = c.Proc.Pid
+		confirm = func() (int, error) {
+			n, err := c.Counts(time.Now())
+			return n.ChildUp, err
+		}
+	case Tunnelbox:
+		if o.TunnelboxBin == "" {
+			return res, fmt.Errorf("bench: no tunnelbox binary")
+		}
+		r, err := StartRouter(t, nsR, o.TunnelboxBin, RouterOptions{CPUs: cpuR})
+		if err != nil {
+			return res, err
+		}
+		if err := r.Configure(RateTunnelboxConf()...); err != nil {
+			return res, err
+		}
+		respPid = r.Pid
+		confirm = func() (int, error) { return r.ISAKMPUp() }
+	default:
+		return res, fmt.Errorf("bench: unknown responder %q", responder)
+	}
+	// The responder must answer on its outer address before the clock starts (for Tunnelbox
+	// this also proves the CLI's `ip address` reached the Linux link).
+	if err := waitPing(nsI, RateResponderAddr, 10*time.Second); err != nil {
+		return res, fmt.Errorf("bench: %s responder unreachable at %s: %w", responder, RateResponderAddr, err)
+	}
+
+	ini, err := StartBenchCharon(t, nsI, RateCharonConf(true), cpuI)
+	if err != nil {
+		return res, err
+	}
+	if _, err := ini.Swanctl("--load-creds", "swanctl.conf", initConf); err != nil {
+		return res, err
+	}
+	r0, err := ProcCPU(respPid)
+	if err != nil {
+		return res, err
+	}
+	i0, err := ProcCPU(ini.Proc.Pid)
+	if err != nil {
+		return res, err
+	}
+	s0, err := SystemBusy()
+	if err != nil {
+		return res, err
+	}
+	t0 := time.Now()
+	// start_action=start: charon initiates each connection as it is loaded.
+	if _, err := ini.Swanctl("--load-conns", "swanctl.conf", initConf); err != nil {
+		return res, err
+	}
+	deadline := t0.Add(o.Timeout)
+	var counts LogCounts
+	for {
+		if counts, err = ini.Counts(t0); err != nil {
+			return res, err
+		}
+		if counts.ChildUp >= o.N || time.Now().After(deadline) {
+			break
+		}
+		if done, werr := ini.Proc.Exited(); done {
+			return res, fmt.Errorf("bench: initiator charon exited: %v", werr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(settle)
+	r1, err := ProcCPU(respPid)
+	if err != nil {
+		return res, fmt.Errorf("bench: %s responder gone: %w", responder, err)
+	}
+	i1, _ := ProcCPU(ini.Proc.Pid)
+	s1, _ := SystemBusy()
+	if counts, err = ini.Counts(t0); err != nil {
+		return res, err
+	}
+	res.Established = counts.ChildUp
+	res.Retransmits, res.Failures = counts.Retransmits, counts.Failures
+	res.Elapsed = counts.LastChild.Sub(t0)
+	res.ResponderCPU, res.InitiatorCPU = r1-r0, i1-i0
+	res.OtherCPU = max(0, (s1-s0)-res.ResponderCPU-res.InitiatorCPU)
+	if res.ResponderUp, err = confirm(); err != nil {
+		return res, err
+	}
+	if res.Established < o.N {
+		return res, fmt.Errorf("%w: %s responder: %d of %d tunnels in %v", ErrIncomplete, responder, res.Established, o.N, o.Timeout)
+	}
+	return res, nil
+}
+
+// addLoopbacks puts the first n tunnel addresses of one side (10.1.x.y, or 10.2.x.y when
+// !initiator) on lo as /32s, in one `ip -batch`.
+func addLoopbacks(ns *lab.Netns, n int, initiator bool) error {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		l, r := RateAddrs(i)
+		if !initiator {
+			l = r
+		}
+		fmt.Fprintf(&b, "addr add %s/32 dev lo\n", l)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lab.CommandTimeout)
+	defer cancel()
+	cmd := ns.Command(ctx, "ip", "-batch", "-")
+	cmd.Stdin = strings.NewReader(b.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return &lab.CommandError{Netns: ns.Name, Args: []string{"ip", "-batch", "-"}, Output: lastLines(string(out), 5), Err: err}
+	}
+	return nil
+}
+
+// waitPing pings dst from ns until it answers or d passes.
+func waitPing(ns *lab.Netns, dst netip.Addr, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		_, err := ns.Run("ping", "-c", "1", "-W", "1", "-q", dst.String())
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ISAKMPUp counts the phase-1 SAs in state QM_IDLE in `show crypto isakmp sa`.
+func (r *Router) ISAKMPUp() (int, error) {
+	out, err := r.Exec("show crypto isakmp sa")
+	if err != nil {
+		return 0, err
+	}
+	if msg := ConsoleError(out); msg != "" {
+		return 0, &RouterError{Router: r.Role, Line: "show crypto isakmp sa", Output: msg}
+	}
+	return CountQMIdle(out), nil
+}
+
+// CountQMIdle counts the rows of `show crypto isakmp sa` output in state QM_IDLE (an
+// established phase 1).
+func CountQMIdle(out string) int {
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[2] == "QM_IDLE" {
+			n++
+		}
+	}
+	return n
+}

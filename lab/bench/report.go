@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Aims of the acceptance 4, as Tunnelbox/strongSwan ratios.
+const (
+	AimRate       = 4.0 // setup rate
+	AimThroughput = 1.5 // iperf3 throughput
+)
+
+// Report is the outcome of one lab benchmark run: each figure or the error that prevented it.
+type Report struct {
+	Rate       [2]RateEntry // StrongSwan, then Tunnelbox responder
+	Throughput []ThroughputRow
+	Notes      []string // machine and run conditions, printed under the tables
+}
+
+// RateEntry is the best setup-rate run of one responder (by tunnels/s) or its error.
+type RateEntry struct {
+	Result *RateResult
+	Runs   int // successful runs the best was picked from
+	Err    error
+}
+
+// ThroughputRow is one suite measured through both implementations.
+type ThroughputRow struct {
+	Suite          string
+	Swan, Tbx      *ThroughputResult
+	SwanErr, TbErr error
+}
+
+// Add records one setup-rate run: it keeps the best (highest tunnels/s) of the complete runs,
+// and the error of a failed run when none completed.
+func (e *RateEntry) Add(r RateResult, err error) {
+	if err != nil {
+		if e.Result == nil {
+			if e.Err == nil {
+				e.Err = err
+			}
+		}
+		return
+	}
+	e.Runs++
+	e.Err = nil
+	if e.Result == nil || r.Rate() > e.Result.Rate() {
+		e.Result = &r
+	}
+}
+
+// Render returns the report as text tables with the Tunnelbox/strongSwan ratios.
+func (rep *Report) Render() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var failed []string
+	n := 0
+	for _, e := range rep.Rate {
+		if e.Result != nil {
+			n = e.Result.N
+		}
+	}
+	fmt.Fprintf(&b, "Setup rate: one strongSwan initiator, N=%d tunnels at once, each its own Main Mode IKE SA +\n", n)
+	b.WriteString("Quick Mode CHILD SA (IKE aes256-sha256-modp2048, ESP aes256-sha1, PFS group 14)\n\n")
+	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\tresp CPU\tinit CPU\tother CPU\tretransmits\t")
+	for i, e := range rep.Rate {
+		name := [2]string{StrongSwan, Tunnelbox}[i]
+		if e.Result == nil {
+			fmt.Fprintf(tw, "%s\tFAILED (see below)\t\t\t\t\t\t\t\t\n", name)
+			failed = append(failed, fmt.Sprintf("setup rate, %s responder: %s", name, oneLine(e.Err)))
+			continue
+		}
+		r := e.Result
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t\n", name, r.Established, r.N,
+			secs(r.Elapsed), r.Rate(), ms(r.CPUPerTunnel()), secs(r.ResponderCPU), secs(r.InitiatorCPU),
+			secs(r.OtherCPU), r.Retransmits)
+	}
+	tw.Flush()
+	if s, t := rep.Rate[0].Result, rep.Rate[1].Result; s != nil && t != nil && s.Rate() > 0 && t.CPUPerTunnel() > 0 {
+		fmt.Fprintf(&b, "\nTunnelbox/strongSwan: setup rate %.2fx (aim %.1fx), responder CPU per tunnel %.2fx (strongSwan needs %.1fx Tunnelbox's CPU)\n",
+			t.Rate()/s.Rate(), AimRate, float64(t.CPUPerTunnel())/float64(s.CPUPerTunnel()),
+			float64(s.CPUPerTunnel())/float64(t.CPUPerTunnel()))
+	}
+
+	b.WriteString("\nThroughput: iperf3 TCP hostL -> hostR through one tunnel; strongSwan <-> strongSwan\n")
+	b.WriteString("(kernel-libipsec) vs Tunnelbox <-> Tunnelbox (userspace ESP), Mbit/s at the receiver\n\n")
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "suite\tstrongSwan\tTunnelbox\tratio\taim\tgw CPU strongSwan (L/R)\tgw CPU Tunnelbox (L/R)\t")
+	for _, row := range rep.Throughput {
+		sw, tb, ratio := cell(row.Swan, row.SwanErr), cell(row.Tbx, row.TbErr), "-"
+		if row.Swan == nil && row.SwanErr != nil {
+			failed = append(failed, fmt.Sprintf("throughput %s, strongSwan: %s", row.Suite, oneLine(row.SwanErr)))
+		}
+		if row.Tbx == nil && row.TbErr != nil {
+			failed = append(failed, fmt.Sprintf("throughput %s, Tunnelbox: %s", row.Suite, oneLine(row.TbErr)))
+		}
+		if row.Swan != nil && row.Tbx != nil && row.Swan.ReceivedBps > 0 {
+			ratio = fmt.Sprintf("%.2fx", row.Tbx.ReceivedBps/row.Swan.ReceivedBps)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\t%s\t%s\t\n", row.Suite, sw, tb, ratio, AimThroughput, gwCPU(row.Swan), gwCPU(row.Tbx))
+	}
+	tw.Flush()
+	if len(failed) > 0 {
+		b.WriteString("\nFailures:\n")
+		for _, f := range failed {
+			b.WriteString("  " + f + "\n")
+		}
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range rep.Notes {
+			b.WriteString(n + "\n")
+		}
+	}
+	return b.String()
+}
+
+func cell(r *ThroughputResult, err error) string {
+	if r == nil {
+		if err == nil {
+			return "not run"
+		}
+		return "FAILED"
+	}
+	return fmt.Sprintf("%.0f", r.ReceivedMbps())
+}
+
+func gwCPU(r *ThroughputResult) string {
+	if r == nil || r.Duration <= 0 {
+		return "-"
+	}
+	pct := func(d time.Duration) int { return int(100*d.Seconds()/r.Duration.Seconds() + 0.5) }
+	return fmt.Sprintf("%d%%/%d%%", pct(r.GwCPU[0]), pct(r.GwCPU[1]))
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+func ms(d time.Duration) string   { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// oneLine shortens an error for a table cell.
+func oneLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := strings.Join(strings.Fields(err.Error()), " ")
+	if len(s) > 400 {
+		s = s[:397] + "..."
+	}
+	return s
+}
