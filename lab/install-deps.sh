@@ -6,6 +6,7 @@ pkgs=(
   iproute2 iputils-ping procps psmisc
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins util-linux
   tshark openssh-client sshpass expect tmux iperf3 python3-netmiko python3-textfsm
+  # lab/vm: Debian's stock kernel (it has ESP) under QEMU; kmod for depmod, busybox for the initramfs
   qemu-system-x86 busybox-static kmod cpio xz-utils
 )
 missing=()
