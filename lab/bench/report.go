@@ -65,16 +65,16 @@ func (rep *Report) Render() string {
 	}
 	fmt.Fprintf(&b, "Setup rate: one strongSwan initiator, N=%d tunnels at once, each its own Main Mode IKE SA +\n", n)
 	b.WriteString("Quick Mode CHILD SA (IKE aes256-sha256-modp2048, ESP aes256-sha1, PFS group 14)\n\n")
-	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\tresp CPU\tinit CPU\tother CPU\tretransmits\t")
+	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\tresp CPU\tinit CPU\tother CPU\tretransmits")
 	for i, e := range rep.Rate {
 		name := [2]string{StrongSwan, Tunnelbox}[i]
 		if e.Result == nil {
-			fmt.Fprintf(tw, "%s\tFAILED (see below)\t\t\t\t\t\t\t\t\n", name)
+			fmt.Fprintf(tw, "%s\tFAILED (see below)\n", name)
 			failed = append(failed, fmt.Sprintf("setup rate, %s responder: %s", name, oneLine(e.Err)))
 			continue
 		}
 		r := e.Result
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t\n", name, r.Established, r.N,
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\n", name, r.Established, r.N,
 			secs(r.Elapsed), r.Rate(), ms(r.CPUPerTunnel()), secs(r.ResponderCPU), secs(r.InitiatorCPU),
 			secs(r.OtherCPU), r.Retransmits)
 	}
@@ -88,7 +88,7 @@ func (rep *Report) Render() string {
 	b.WriteString("\nThroughput: iperf3 TCP hostL -> hostR through one tunnel; strongSwan <-> strongSwan\n")
 	b.WriteString("(kernel-libipsec) vs Tunnelbox <-> Tunnelbox (userspace ESP), Mbit/s at the receiver\n\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "suite\tstrongSwan\tTunnelbox\tratio\taim\tgw CPU strongSwan (L/R)\tgw CPU Tunnelbox (L/R)\t")
+	fmt.Fprintln(tw, "suite\tstrongSwan\tTunnelbox\tratio\taim\tgw CPU strongSwan (L/R)\tgw CPU Tunnelbox (L/R)")
 	for _, row := range rep.Throughput {
 		sw, tb, ratio := cell(row.Swan, row.SwanErr), cell(row.Tbx, row.TbErr), "-"
 		if row.Swan == nil && row.SwanErr != nil {
@@ -100,7 +100,7 @@ func (rep *Report) Render() string {
 		if row.Swan != nil && row.Tbx != nil && row.Swan.ReceivedBps > 0 {
 			ratio = fmt.Sprintf("%.2fx", row.Tbx.ReceivedBps/row.Swan.ReceivedBps)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\t%s\t%s\t\n", row.Suite, sw, tb, ratio, AimThroughput, gwCPU(row.Swan), gwCPU(row.Tbx))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\t%s\t%s\n", row.Suite, sw, tb, ratio, AimThroughput, gwCPU(row.Swan), gwCPU(row.Tbx))
 	}
 	tw.Flush()
 	if len(failed) > 0 {
