@@ -3,7 +3,7 @@
 GO ?= go
 export TUNNELBOX_LAB_REQUIRED ?= 1
 
-.PHONY: all build check deps vet test fmt-check bench run
+.PHONY: all build check deps vet test fmt-check bench bench-lab run
 
 all: build
 
@@ -33,3 +33,9 @@ check: deps fmt-check vet test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# Lab benchmarks of issue 5 (setup rate with N=500 tunnels, iperf3 throughput), strongSwan and
+# Tunnelbox side by side in one run, printed as a table with the ratios. Minutes long and root
+# only: never part of check. Knobs: TUNNELBOX_BENCH_N, _ROUNDS, _SECONDS, _PIN, _ONLY, _OUT.
+bench-lab: deps
+	TUNNELBOX_BENCH_LAB=1 $(GO) test -count=1 -timeout 60m -run '^TestBenchLab$$' -v ./lab/bench/
