@@ -1,0 +1,363 @@
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tunnelbox/tunnelbox/lab"
+)
+
+// binary is the tunnelbox binary built once by TestMain ("" when the build failed; buildErr
+// says why and every test that needs it fails with it).
+var binary, buildErr = "", error(nil)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tb-interop-bin-")
+	if err == nil {
+		binary = filepath.Join(dir, "tunnelbox")
+		out, berr := exec.Command("go", "build", "-o", binary, "../../cmd/tunnelbox").CombinedOutput()
+		if berr != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", berr, out)
+			binary = ""
+		}
+	} else {
+		buildErr = err
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireLab stops t unless the lab can run here (root, ip, ping, /dev/net/tun) and the binary
+// was built.
+func requireLab(t *testing.T) {
+	t.Helper()
+	lab.RequireShort(t)
+	lab.RequireRoot(t)
+	lab.RequireCommands(t, "ip", "ping")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		lab.Unavailable(t, "needs /dev/net/tun for the userspace data plane")
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+}
+
+// Router is one Tunnelbox appliance: the real binary in its own namespace, driven only through
+// its console (a pipe: every line written is run and echoed as a transcript).
+type Router struct {
+	Name   string
+	Netns  *lab.Netns
+	Keylog string // TUNNELBOX_KEYLOG file
+
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    *syncBuffer
+	done   chan struct{}
+	seq    int
+	marked int // output offset after the last Exec
+}
+
+// syncBuffer collects the console output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// StartRouter runs tunnelbox in ns with a fresh store and SSH off. Cleanup ends it by closing
+// its console (it exits at end of input, sending deletes to its peers) and, if it lingers,
+// SIGTERM then SIGKILL by PID.
+func StartRouter(t *testing.T, ns *lab.Netns, name string) *Router {
+	t.Helper()
+	dir := t.TempDir()
+	r := &Router{Name: name, Netns: ns, Keylog: filepath.Join(dir, "keylog"), out: &syncBuffer{}, done: make(chan struct{})}
+	r.cmd = exec.Command("ip", "netns", "exec", ns.Name, binary, "--db", filepath.Join(dir, "db"), "--ssh", "")
+	r.cmd.Env = append(os.Environ(), "TUNNELBOX_KEYLOG="+r.Keylog)
+	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var err error
+	if r.stdin, err = r.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.cmd.Wait(); close(r.done) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s console:\n%s", r.Name, tail(r.out.String(), 60))
+		}
+		r.Stop(t)
+	})
+	return r
+}
+
+// Stop closes the console and waits for the router to exit (SIGTERM, then SIGKILL, by PID).
+func (r *Router) Stop(t *testing.T) {
+	r.stdin.Close()
+	pid := r.cmd.Process.Pid
+	for _, sig := range []syscall.Signal{0, syscall.SIGTERM, syscall.SIGKILL} {
+		if sig != 0 {
+			syscall.Kill(pid, sig)
+		}
+		select {
+		case <-r.done:
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+	t.Errorf("%s (pid %d) did not exit", r.Name, pid)
+}
+
+// Exec types lines at the console and returns what they printed, once all have run (a unique
+// unknown word follows them; its echo marks the end).
+func (r *Router) Exec(t *testing.T, lines ...string) string {
+	t.Helper()
+	r.seq++
+	mark := fmt.Sprintf("zz-end-of-batch-%d", r.seq)
+	text := strings.Join(append(lines, mark), "\n") + "\n"
+	if _, err := io.WriteString(r.stdin, text); err != nil {
+		t.Fatalf("%s console: %v", r.Name, err)
+	}
+	deadline := time.Now().Add(60 * time.Second) // hang guard only: a ping may take seconds
+	for {
+		out := r.out.String()
+		if i := strings.Index(out[r.marked:], mark+"\n"); i >= 0 {
+			// The marker's own error ends the batch; cut at the start of its prompt line.
+			const unknown = "% Unknown command or computer name, or unable to find computer address\n"
+			rest := out[r.marked+i:]
+			if k := strings.Index(rest, unknown); k >= 0 {
+				chunk := out[r.marked : r.marked+i]
+				if j := strings.LastIndexByte(chunk, '\n'); j >= 0 {
+					chunk = chunk[:j+1]
+				}
+				r.marked += i + k + len(unknown)
+				return chunk
+			}
+		}
+		select {
+		case <-r.done:
+			t.Fatalf("%s exited:\n%s", r.Name, tail(out, 40))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: console did not finish:\n%s", r.Name, tail(out, 40))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Output is the whole console transcript so far.
+func (r *Router) Output() string { return r.out.String() }
+
+// MustExec is Exec that fails t when the output holds an IOS error (a `% ` line other than the
+// crypto map NOTE, or a caret).
+func (r *Router) MustExec(t *testing.T, lines ...string) string {
+	t.Helper()
+	out := r.Exec(t, lines...)
+	for _, l := range strings.Split(out, "\n") {
+		s := strings.TrimSpace(l)
+		if s == "^" || (strings.HasPrefix(s, "% ") && !strings.HasPrefix(s, "% NOTE")) {
+			t.Fatalf("%s: command failed:\n%s", r.Name, out)
+		}
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// KeyLine is one SA of the router's key log (TUNNELBOX_KEYLOG).
+type KeyLine struct {
+	SPI       uint32
+	Src, Dst  netip.Addr
+	In        bool
+	Transform string
+	Enc, Auth []byte
+}
+
+var keyRE = regexp.MustCompile(`^ESP spi=0x([0-9a-f]{8}) src=(\S+) dst=(\S+) dir=(in|out) transform=(\S+) enckey=([0-9a-f]*) authkey=([0-9a-f]*)$`)
+
+// Keys parses the router's key log, by SPI.
+func (r *Router) Keys(t *testing.T) map[uint32]KeyLine {
+	t.Helper()
+	f, err := os.Open(r.Keylog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[uint32]KeyLine{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		g := keyRE.FindStringSubmatch(sc.Text())
+		if g == nil {
+			t.Fatalf("%s key log: bad line %q", r.Name, sc.Text())
+		}
+		spi, _ := strconv.ParseUint(g[1], 16, 32)
+		k := KeyLine{SPI: uint32(spi), Src: netip.MustParseAddr(g[2]), Dst: netip.MustParseAddr(g[3]), In: g[4] == "in", Transform: g[5]}
+		fmt.Sscanf(g[6], "%x", &k.Enc)
+		fmt.Sscanf(g[7], "%x", &k.Auth)
+		m[k.SPI] = k
+	}
+	return m
+}
+
+// Site is a gateway namespace with a host behind it. The gateway's eth0 is the outer interface
+// (GigabitEthernet0/0), eth1 the inner one (GigabitEthernet0/1); the host's only link is eth0.
+type Site struct {
+	Gw, Host *lab.Netns
+	Outer    netip.Addr
+	Inner    netip.Addr
+	HostAddr netip.Addr
+	LAN      netip.Prefix
+}
+
+// newSite creates gw<name> and host<name> with LAN lan (gateway .1, host .10) and outer
+// address outer/24 on the gateway's eth0 (which the caller links).
+func newSite(t *testing.T, name string, lan netip.Prefix, outer netip.Addr) Site {
+	t.Helper()
+	s := Site{LAN: lan, Outer: outer}
+	b := lan.Addr().As4()
+	b[3] = 1
+	s.Inner = netip.AddrFrom4(b)
+	b[3] = 10
+	s.HostAddr = netip.AddrFrom4(b)
+	s.Gw, s.Host = lab.NewNetns(t, "gw"+name), lab.NewNetns(t, "host"+name)
+	must(t, lab.Veth(s.Gw, "eth1", s.Host, "eth0"))
+	must(t, s.Gw.AddAddr("eth1", netip.PrefixFrom(s.Inner, lan.Bits())))
+	must(t, s.Host.AddAddr("eth0", netip.PrefixFrom(s.HostAddr, lan.Bits())))
+	must(t, s.Gw.Sysctl("net.ipv4.ip_forward", "1"))
+	return s
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mask renders a prefix length as a dotted mask, wildcard as its inverse.
+func mask(p netip.Prefix) string {
+	m := ^uint32(0) << (32 - p.Bits())
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+}
+
+func wildcard(p netip.Prefix) string {
+	m := ^(^uint32(0) << (32 - p.Bits()))
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+}
+
+// GatewayConfig is the IOS configuration of one Tunnelbox gateway with one crypto map.
+type GatewayConfig struct {
+	Hostname     string
+	Outer, Inner netip.Prefix // GigabitEthernet0/0 and 0/1 addresses
+	Entries      []MapEntry   // crypto map CMAP entries, in sequence order
+	PSKs         map[netip.Addr]string
+	Policy       string // ISAKMP policy 10 body lines; default aes 256 / sha256 / pre-share / group 14
+	Transform    string // transform-set TS; default "esp-aes esp-sha-hmac" (AES-128)
+}
+
+// MapEntry is one crypto map entry with its own ACL (one permit line per pair).
+type MapEntry struct {
+	Seq    int
+	Peer   netip.Addr
+	Pairs  [][2]netip.Prefix // local, remote
+	PFS    int               // 0: none
+	LifeS  int               // 0: default
+	ACLNum int
+}
+
+// Lines renders the configuration as console input, from exec mode back to exec mode.
+func (g *GatewayConfig) Lines() []string {
+	l := []string{"enable", "configure terminal", "hostname " + g.Hostname,
+		"interface GigabitEthernet0/0", fmt.Sprintf(" ip address %s %s", g.Outer.Addr(), mask(g.Outer)), " no shutdown",
+		"interface GigabitEthernet0/1", fmt.Sprintf(" ip address %s %s", g.Inner.Addr(), mask(g.Inner)), " no shutdown",
+		"crypto isakmp policy 10"}
+	pol := g.Policy
+	if pol == "" {
+		pol = "encryption aes 256\nhash sha256\nauthentication pre-share\ngroup 14"
+	}
+	for _, s := range strings.Split(pol, "\n") {
+		l = append(l, " "+s)
+	}
+	for peer, key := range g.PSKs {
+		l = append(l, fmt.Sprintf("crypto isakmp key %s address %s", key, peer))
+	}
+	ts := g.Transform
+	if ts == "" {
+		ts = "esp-aes esp-sha-hmac"
+	}
+	l = append(l, "crypto ipsec transform-set TS "+ts)
+	for _, e := range g.Entries {
+		for _, p := range e.Pairs {
+			l = append(l, fmt.Sprintf("access-list %d permit ip %s %s %s %s", e.ACLNum,
+				p[0].Addr(), wildcard(p[0]), p[1].Addr(), wildcard(p[1])))
+		}
+		l = append(l, fmt.Sprintf("crypto map CMAP %d ipsec-isakmp", e.Seq),
+			" set peer "+e.Peer.String(), " set transform-set TS", fmt.Sprintf(" match address %d", e.ACLNum))
+		if e.PFS != 0 {
+			l = append(l, fmt.Sprintf(" set pfs group%d", e.PFS))
+		}
+		if e.LifeS != 0 {
+			l = append(l, fmt.Sprintf(" set security-association lifetime seconds %d", e.LifeS))
+		}
+	}
+	return append(l, "interface GigabitEthernet0/0", " crypto map CMAP", "end")
+}
+
+// pingResult parses the IOS ping summary: successes and attempts.
+var pingRE = regexp.MustCompile(`Success rate is (\d+) percent \((\d+)/(\d+)\)`)
+
+func pingResult(t *testing.T, out string) (ok, sent int) {
+	t.Helper()
+	g := pingRE.FindStringSubmatch(out)
+	if g == nil {
+		t.Fatalf("no ping summary in:\n%s", out)
+	}
+	ok, _ = strconv.Atoi(g[2])
+	sent, _ = strconv.Atoi(g[3])
+	return ok, sent
+}
+
+// hostPing pings from a host namespace with the system ping and returns the replies received.
+func hostPing(t *testing.T, from *lab.Netns, to netip.Addr, count int) int {
+	t.Helper()
+	out, _ := from.Run("ping", "-c", strconv.Itoa(count), "-i", "0.2", "-W", "2", to.String())
+	m := regexp.MustCompile(`(\d+) received`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("ping output:\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
