@@ -129,6 +129,9 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 		if err := r.Configure(RateTunnelboxConf()...); err != nil {
 			return res, err
 		}
+		if err := ensureAddr(nsR, "eth0", netip.PrefixFrom(RateResponderAddr, 24)); err != nil {
+			return res, err
+		}
 		respPid = r.Pid
 		confirm = func() (int, error) { return r.ISAKMPUp() }
 	default:
@@ -221,6 +224,21 @@ func addLoopbacks(ns *lab.Netns, n int, initiator bool) error {
 		return &lab.CommandError{Netns: ns.Name, Args: []string{"ip", "-batch", "-"}, Output: lastLines(string(out), 5), Err: err}
 	}
 	return nil
+}
+
+// ensureAddr puts p on dev unless it is there already. The Tunnelbox binary does not yet
+// apply `ip address` of its ports to the Linux links (running-config/netif is not wired into
+// cmd/tunnelbox), so after configuring the same address through the CLI the harness adds it
+// to the link; once the binary does it, this finds it present and does nothing.
+func ensureAddr(ns *lab.Netns, dev string, p netip.Prefix) error {
+	out, err := ns.Run("ip", "-o", "-4", "addr", "show", "dev", dev)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(out, " "+p.String()+" ") {
+		return nil
+	}
+	return ns.AddAddr(dev, p)
 }
 
 // waitPing pings dst from ns until it answers or d passes.
