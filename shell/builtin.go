@@ -76,9 +76,9 @@ func installBuiltins(a *App) error {
 			Help: []string{HelpTerminal, "Set width of the display terminal", "Number of characters on a screen line"},
 			Priv: 1, Handler: Handler(func(c *Context, a parser.Args) error { c.Session.width = a.Int("n"); return nil })},
 		{Syntax: "terminal monitor", Help: []string{HelpTerminal, "Copy debug output to the current terminal line"},
-			Priv: 1, Handler: Handler(func(c *Context, _ parser.Args) error { c.Session.monitor = true; return nil })},
+			Priv: 1, Handler: Handler(func(c *Context, _ parser.Args) error { c.Session.monitor.Store(true); return nil })},
 		{Syntax: "terminal no monitor", Help: []string{HelpTerminal, HelpNo, "Copy debug output to the current terminal line"},
-			Priv: 1, Handler: Handler(func(c *Context, _ parser.Args) error { c.Session.monitor = false; return nil })},
+			Priv: 1, Handler: Handler(func(c *Context, _ parser.Args) error { c.Session.monitor.Store(false); return nil })},
 		{Syntax: "terminal history size (0-256)$n",
 			Help: []string{HelpTerminal, "Enable and control the command history function", "Set history buffer size", "Size of history buffer"},
 			Priv: 1, Handler: Handler(func(c *Context, a parser.Args) error { c.Session.SetHistorySize(a.Int("n")); return nil })},
@@ -204,7 +204,7 @@ func cmdShowUsers(c *Context, _ parser.Args) error {
 		num := lineNumber(s.opts.Line)
 		name := s.opts.Line
 		user := s.opts.User
-		idle := now.Sub(s.lastActive)
+		idle := s.Idle(now)
 		if s == c.Session {
 			idle = 0
 		}

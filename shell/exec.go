@@ -106,7 +106,7 @@ func (c *Context) Log(format string, args ...any) {
 // the pager. It records the line in history.
 func (s *Session) Exec(w io.Writer, line string) {
 	line = strings.TrimRight(line, "\r\n")
-	s.lastActive = s.app.now()
+	s.lastActive.Store(s.app.now().UnixNano())
 	if strings.TrimSpace(line) == "" {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunnelbox/tunnelbox/parser"
@@ -50,7 +51,7 @@ type Session struct {
 	stack []frame
 
 	length, width int
-	monitor       bool
+	monitor       atomic.Bool // `terminal monitor`; read by Logf from other goroutines
 	histSize      int
 	hist          map[string][]string // by mode group: "exec", "config"
 
@@ -62,7 +63,7 @@ type Session struct {
 	pending []string
 	notify  chan struct{}
 
-	lastActive time.Time
+	lastActive atomic.Int64 // unix nanoseconds of the last command; read by `show users` elsewhere
 	batch      *batch // startup replay: edits go to a private copy (see App.Replay)
 }
 
@@ -102,8 +103,8 @@ func (a *App) NewSession(opts SessionOptions) *Session {
 		hist:     map[string][]string{},
 		notify:   make(chan struct{}, 1),
 	}
-	s.lastActive = s.born
-	s.monitor = s.IsConsole()
+	s.lastActive.Store(s.born.UnixNano())
+	s.monitor.Store(s.IsConsole())
 	a.addSession(s)
 	return s
 }
@@ -154,7 +155,12 @@ func (s *Session) SetTerminalSize(width, length int) {
 
 // Monitor reports whether log messages are shown on this session (`terminal monitor`; always
 // on the console).
-func (s *Session) Monitor() bool { return s.monitor || s.IsConsole() }
+func (s *Session) Monitor() bool { return s.monitor.Load() || s.IsConsole() }
+
+// Idle is how long the session has been without a command at time now.
+func (s *Session) Idle(now time.Time) time.Duration {
+	return now.Sub(time.Unix(0, s.lastActive.Load()))
+}
 
 // Prompt renders the current prompt: "R1>", "R1#", "R1(config-if)#".
 func (s *Session) Prompt() string {
