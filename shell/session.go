@@ -64,7 +64,7 @@ type Session struct {
 	notify  chan struct{}
 
 	lastActive atomic.Int64 // unix nanoseconds of the last command; read by `show users` elsewhere
-	batch      *batch // startup replay: edits go to a private copy (see App.Replay)
+	batch      *batch       // startup replay: edits go to a private copy (see App.Replay)
 }
 
 // lineInput is the interactive side of a front end.
