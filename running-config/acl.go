@@ -625,12 +625,25 @@ func NumberedKind(n int) (ACLKind, bool) {
 	return 0, false
 }
 
-// NextSeq is the sequence number IOS gives an entry added without one: last + 10.
+// NextSeq is the sequence number IOS gives an entry added without one: the last rule's + 10
+// (10 for the first). Remarks take no number of their own: a remark carries the number of the
+// rule it stands before, so `show access-lists` numbers rules 10, 20, ... with or without them.
 func (l *ACL) NextSeq() int {
-	if len(l.Entries) == 0 {
-		return 10
+	for i := len(l.Entries) - 1; i >= 0; i-- {
+		if !l.Entries[i].IsRemark() {
+			return l.Entries[i].Seq + 10
+		}
 	}
-	return l.Entries[len(l.Entries)-1].Seq + 10
+	return 10
+}
+
+// entryKey orders entries: by sequence number, remarks before the rule of the same number.
+func entryKey(e *ACE) int64 {
+	k := int64(e.Seq) << 1
+	if !e.IsRemark() {
+		k |= 1
+	}
+	return k
 }
 
 // ErrDuplicateSeq and ErrDuplicateRule are the two ways an entry can clash with the list;
@@ -668,8 +681,11 @@ func (l *ACL) Add(e ACE) error {
 			}
 		}
 	}
-	i, found := slices.BinarySearchFunc(l.Entries, e.Seq, func(a ACE, s int) int { return cmp.Compare(a.Seq, s) })
-	if found {
+	// Insert after every entry whose key is not greater: remarks of one number stay in the
+	// order they were typed, before their rule.
+	k := entryKey(&e)
+	i, _ := slices.BinarySearchFunc(l.Entries, k+1, func(a ACE, t int64) int { return cmp.Compare(entryKey(&a), t) })
+	if !e.IsRemark() && i > 0 && entryKey(&l.Entries[i-1]) == k {
 		return ErrDuplicateSeq
 	}
 	// Clip: the array may be shared with another snapshot, so Insert must allocate.
@@ -677,13 +693,13 @@ func (l *ACL) Add(e ACE) error {
 	return nil
 }
 
-// DeleteSeq removes the entry with sequence number seq and reports whether it existed.
+// DeleteSeq removes the rule with sequence number seq, with the remarks that stand before it,
+// and reports whether it existed.
 func (l *ACL) DeleteSeq(seq int) bool {
-	i := slices.IndexFunc(l.Entries, func(a ACE) bool { return a.Seq == seq })
-	if i < 0 {
+	if !slices.ContainsFunc(l.Entries, func(a ACE) bool { return a.Seq == seq }) {
 		return false
 	}
-	l.Entries = slices.Delete(slices.Clone(l.Entries), i, i+1)
+	l.Entries = slices.DeleteFunc(slices.Clone(l.Entries), func(a ACE) bool { return a.Seq == seq })
 	return true
 }
 
@@ -726,7 +742,8 @@ func (l *ACL) check() error {
 		return fmt.Errorf("%w: invalid name %q", ErrACL, l.Name)
 	}
 	for i := range l.Entries {
-		if i > 0 && l.Entries[i].Seq <= l.Entries[i-1].Seq {
+		if i > 0 && (entryKey(&l.Entries[i]) < entryKey(&l.Entries[i-1]) ||
+			!l.Entries[i].IsRemark() && entryKey(&l.Entries[i]) == entryKey(&l.Entries[i-1])) {
 			return fmt.Errorf("%w: list %s sequence %d", ErrUnsorted, l.Name, l.Entries[i].Seq)
 		}
 		if err := l.Entries[i].Check(l.Kind); err != nil {

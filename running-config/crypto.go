@@ -800,7 +800,7 @@ func (k *Crypto) ValidatePart(_ *Config) error {
 			return fmt.Errorf("%w: transform set %s renamed to %s", ErrInvalidValue, name, t.Name)
 		}
 		c := TransformSet{Name: t.Name, Transport: t.Transport, order: t.order}
-		if err := c.SetTransforms(t.Transforms()); err != nil || c != *t {
+		if err := c.SetTransforms(strings.Fields(strings.Join(t.Transforms(), " "))); err != nil || c != *t {
 			return fmt.Errorf("transform set %s: %w", name, ErrTransform)
 		}
 		return nil

@@ -1,0 +1,330 @@
+package commands_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
+	"github.com/tunnelbox/tunnelbox/shell"
+	"github.com/tunnelbox/tunnelbox/shell/commands"
+)
+
+// The -update flag rewrites the golden transcripts. Another test file of the package may
+// declare it first; then that declaration is used.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the expected transcripts in testdata")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// cryptoGoldenSep separates the typed lines from the expected transcript.
+const cryptoGoldenSep = "==== transcript ===="
+
+var cryptoClock = time.Date(2026, time.March, 1, 0, 5, 12, 123e6, time.UTC)
+
+// cryptoApp builds a router with every command, a store in a temp dir and a pinned clock.
+func cryptoApp(tb testing.TB) *shell.App {
+	tb.Helper()
+	st, err := runningconfig.OpenStore(filepath.Join(tb.TempDir(), "t.db"), time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mgr := runningconfig.NewManager(runningconfig.Default())
+	tb.Cleanup(func() { mgr.Close(); st.Close() })
+	app, err := shell.NewApp(shell.Options{
+		Config: mgr, Store: st, Reset: runningconfig.Default,
+		Now: func() time.Time { return cryptoClock }, Boot: cryptoClock.Add(-time.Hour),
+		Version: "15.6(3)TB1",
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := commands.Register(app); err != nil {
+		tb.Fatal(err)
+	}
+	return app
+}
+
+// typeLines feeds input to a console session and returns the transcript.
+func typeLines(tb testing.TB, app *shell.App, input string) string {
+	tb.Helper()
+	s := app.NewSession(shell.SessionOptions{Line: "con 0"})
+	defer s.Close()
+	var out bytes.Buffer
+	if err := s.RunTranscript(strings.NewReader(input), &out); err != nil {
+		tb.Fatal(err)
+	}
+	return out.String()
+}
+
+// TestCryptoTranscripts replays testdata/crypto/*.txt byte for byte (trailing spaces and TABs
+// included: the crypto layouts of ios-cli.md depend on them).
+func TestCryptoTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/crypto/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no golden transcripts in testdata/crypto")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, want, ok := strings.Cut(string(b), cryptoGoldenSep+"\n")
+			if !ok && !updating() {
+				t.Fatalf("%s: no %q line", f, cryptoGoldenSep)
+			}
+			got := typeLines(t, cryptoApp(t), in)
+			if updating() {
+				if err := os.WriteFile(f, []byte(in+cryptoGoldenSep+"\n"+got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != want {
+				t.Errorf("%s: transcript differs (run with -update to accept)\n%s", f, lineDiff(got, want))
+			}
+		})
+	}
+}
+
+// lineDiff shows the first differing line with its invisible characters quoted.
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\n got: %q\nwant: %q", i+1, a, b)
+		}
+	}
+	return "(equal)"
+}
+
+// genCryptoConfig types a random but seeded crypto configuration: policies, keys, global
+// settings, transform sets, numbered and named ACLs of every form, crypto map entries, and
+// bindings. It returns the config-mode lines.
+func genCryptoConfig(seed int64, maps, acls, sets int) string {
+	r := rand.New(rand.NewSource(seed))
+	var b strings.Builder
+	pick := func(s ...string) string { return s[r.Intn(len(s))] }
+	ip := func() string { return fmt.Sprintf("%d.%d.%d.%d", 1+r.Intn(223), r.Intn(256), r.Intn(256), r.Intn(256)) }
+	addr := func() string {
+		switch r.Intn(4) {
+		case 0:
+			return "any"
+		case 1:
+			return "host " + ip()
+		case 2:
+			return ip() + " 0.0.0.255"
+		}
+		return ip() + " " + pick("0.0.255.255", "0.0.0.3", "0.255.0.255", "255.255.255.255", "0.0.0.0")
+	}
+	port := func(proto string) string {
+		names := map[string][]string{"tcp": {"www", "bgp", "22", "443", "telnet", "ftp-data"}, "udp": {"isakmp", "non500-isakmp", "ntp", "53", "5060"}}[proto]
+		switch r.Intn(4) {
+		case 0:
+			return ""
+		case 1:
+			return " range " + pick("1", "100") + " " + pick("1000", "65535")
+		}
+		return " " + pick("eq", "neq", "lt", "gt") + " " + pick(names...)
+	}
+	rule := func() string {
+		act := pick("permit", "deny")
+		switch r.Intn(5) {
+		case 0, 1:
+			p := pick("tcp", "udp")
+			s := act + " " + p + " " + addr() + port(p) + " " + addr() + port(p)
+			if p == "tcp" && r.Intn(3) == 0 {
+				s += " established"
+			}
+			return s + pick("", "", " log", " log-input")
+		case 2:
+			return act + " icmp " + addr() + " " + addr() + pick("", " echo", " echo-reply", " 3 4", " 8", " unreachable", " 11 0")
+		}
+		return act + " " + pick("ip", "esp", "ahp", "gre", "41", "50", "6", "ospf", "pim") + " " + addr() + " " + addr() + pick("", " log")
+	}
+	fmt.Fprintf(&b, "hostname GEN%d\n", seed)
+	for i := 0; i < 1+r.Intn(4); i++ {
+		fmt.Fprintf(&b, "crypto isakmp policy %d\n", 10*(i+1))
+		fmt.Fprintf(&b, " encryption %s\n hash %s\n authentication %s\n group %d\n lifetime %d\n",
+			pick("des", "3des", "aes", "aes 192", "aes 256"), pick("md5", "sha", "sha256", "sha384", "sha512"),
+			pick("pre-share", "rsa-sig", "rsa-encr"), runningconfig.DHGroups[r.Intn(len(runningconfig.DHGroups))], 60+r.Intn(86341))
+	}
+	for i := 0; i < 1+r.Intn(5); i++ {
+		switch r.Intn(3) {
+		case 0:
+			fmt.Fprintf(&b, "crypto isakmp key k%d address %s\n", i, ip())
+		case 1:
+			fmt.Fprintf(&b, "crypto isakmp key k%d address %s 255.255.0.0 no-xauth\n", i, ip())
+		default:
+			fmt.Fprintf(&b, "crypto isakmp key k%d hostname peer%d.example\n", i, i)
+		}
+	}
+	b.WriteString(pick("", "crypto isakmp keepalive 10\n", "crypto isakmp keepalive 30 5 periodic\n"))
+	b.WriteString(pick("", "crypto isakmp nat keepalive 20\n"))
+	b.WriteString(pick("", "crypto isakmp identity hostname\n"))
+	b.WriteString(pick("", "crypto isakmp aggressive-mode disable\n"))
+	b.WriteString(pick("", "crypto ipsec security-association lifetime seconds 1800\n"))
+	b.WriteString(pick("", "crypto ipsec security-association lifetime kilobytes 10000\n"))
+	b.WriteString(pick("", "crypto ipsec df-bit clear\n", "crypto ipsec df-bit set\n"))
+	b.WriteString(pick("", "crypto ipsec security-association replay window-size 1024\n"))
+	for i := 0; i < sets; i++ {
+		fmt.Fprintf(&b, "crypto ipsec transform-set TS%d %s\n", i, pick("esp-aes esp-sha-hmac", "esp-aes 256 esp-sha256-hmac",
+			"esp-gcm 256", "esp-3des esp-md5-hmac", "ah-sha-hmac esp-aes 192 esp-sha-hmac", "esp-null esp-sha512-hmac comp-lzs", "ah-md5-hmac"))
+		b.WriteString(pick(" mode tunnel\n", " mode transport\n", ""))
+	}
+	for i := 0; i < acls; i++ {
+		switch r.Intn(4) {
+		case 0:
+			n := pick("100", "2000")
+			fmt.Fprintf(&b, "access-list %d remark acl %d\n", atoi(n)+i%100, i)
+			for j := 0; j < 1+r.Intn(3); j++ {
+				fmt.Fprintf(&b, "access-list %d %s\n", atoi(n)+i%100, rule())
+			}
+		case 1:
+			fmt.Fprintf(&b, "access-list %d %s %s%s\n", 1+i%99, pick("permit", "deny"), pick("any", "host "+ip(), ip(), ip()+" 0.0.0.255"), pick("", " log"))
+		case 2:
+			fmt.Fprintf(&b, "ip access-list standard STD%d\n remark standard %d\n %s %s\n", i, i, pick("permit", "deny"), pick("any", "host "+ip(), ip()+" 0.0.255.255"))
+		default:
+			fmt.Fprintf(&b, "ip access-list extended EXT%d\n", i)
+			for j := 0; j < 1+r.Intn(3); j++ {
+				fmt.Fprintf(&b, " %s\n", rule())
+			}
+		}
+	}
+	for i := 0; i < maps; i++ {
+		name := fmt.Sprintf("MAP%d", i%7)
+		fmt.Fprintf(&b, "crypto map %s %d ipsec-isakmp\n", name, 1+i)
+		if r.Intn(3) == 0 {
+			fmt.Fprintf(&b, " description site %d link\n", i)
+		}
+		for j := 0; j < r.Intn(3); j++ {
+			fmt.Fprintf(&b, " set peer %s\n", ip())
+		}
+		if sets > 0 && r.Intn(5) != 0 {
+			b.WriteString(" set transform-set")
+			for j := 0; j < 1+r.Intn(3); j++ {
+				fmt.Fprintf(&b, " TS%d", (i+j)%sets)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(pick("", " set pfs\n", " set pfs group14\n", " set pfs group24\n"))
+		b.WriteString(pick("", " set security-association lifetime seconds 900\n"))
+		b.WriteString(pick("", " set security-association lifetime kilobytes 5000\n", " set security-association lifetime kilobytes disable\n"))
+		b.WriteString(pick("", " set security-association level per-host\n"))
+		b.WriteString(pick("", " set security-association idle-time 600\n"))
+		b.WriteString(pick("", fmt.Sprintf(" match address %d\n", 100+r.Intn(100)), fmt.Sprintf(" match address EXT%d\n", r.Intn(acls+1))))
+		b.WriteString(pick("", " reverse-route\n", " reverse-route static\n"))
+	}
+	for i := 0; i < 3; i++ {
+		fmt.Fprintf(&b, "interface GigabitEthernet0/%d\n ip address 10.9.%d.1 255.255.255.0\n crypto map MAP%d\n", i, i, i)
+	}
+	return b.String()
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = 10*n + int(c-'0')
+	}
+	return n
+}
+
+// TestCryptoRoundTrip: for generated configurations, the text typed is accepted without a
+// single error, its rendering replayed on a fresh router renders identically, and write
+// memory + reload gives the same running-config.
+func TestCryptoRoundTrip(t *testing.T) {
+	for seed := int64(1); seed <= 12; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			text := genCryptoConfig(seed, 25, 30, 6)
+			app := cryptoApp(t)
+			if errs := app.Replay(text); len(errs) != 0 {
+				t.Fatalf("typed config refused: %v", errs[0])
+			}
+			want := runningconfig.StartupText(app.Config().Running())
+
+			fresh := cryptoApp(t)
+			if errs := fresh.Replay(want); len(errs) != 0 {
+				t.Fatalf("rendered config refused: %v", errs[0])
+			}
+			if got := runningconfig.StartupText(fresh.Config().Running()); got != want {
+				t.Fatalf("render -> replay -> render differs:\n%s", lineDiff(got, want))
+			}
+
+			out := typeLines(t, app, "enable\nwrite memory\n")
+			if !strings.Contains(out, "[OK]") {
+				t.Fatalf("write memory: %s", out)
+			}
+			errs, err := app.Reload()
+			if err != nil || len(errs) != 0 {
+				t.Fatalf("reload: %v %v", err, errs)
+			}
+			if got := runningconfig.StartupText(app.Config().Running()); got != want {
+				t.Fatalf("write memory + reload differs:\n%s", lineDiff(got, want))
+			}
+		})
+	}
+}
+
+// benchConfig is the large configuration of the benchmark: n crypto map entries, n ACLs and
+// n/25 transform sets (5,000 / 5,000 / 200 at n = 5,000).
+func benchConfig(n int) string { return genCryptoConfig(42, n, n, n/25) }
+
+func benchCryptoLoad(b *testing.B, n int) {
+	text := benchConfig(n)
+	lines := strings.Count(text, "\n")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		app := cryptoApp(b)
+		b.StartTimer()
+		if errs := app.Replay(text); len(errs) != 0 {
+			b.Fatalf("replay: %v", errs[0])
+		}
+	}
+	b.ReportMetric(float64(lines), "lines")
+	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+func benchCryptoRender(b *testing.B, n int) {
+	app := cryptoApp(b)
+	if errs := app.Replay(benchConfig(n)); len(errs) != 0 {
+		b.Fatalf("replay: %v", errs[0])
+	}
+	cfg := app.Config().Running()
+	b.ResetTimer()
+	var size int
+	for i := 0; i < b.N; i++ {
+		size = len(runningconfig.Render(cfg))
+	}
+	b.ReportMetric(float64(size), "bytes")
+}
+
+// BenchmarkCryptoLoad500/5000 replay a generated startup-config with 500 / 5,000 crypto map
+// entries, as many ACLs and 20 / 200 transform sets; the ratio of their ns/op is the growth.
+func BenchmarkCryptoLoad500(b *testing.B)    { benchCryptoLoad(b, 500) }
+func BenchmarkCryptoLoad5000(b *testing.B)   { benchCryptoLoad(b, 5000) }
+func BenchmarkCryptoRender500(b *testing.B)  { benchCryptoRender(b, 500) }
+func BenchmarkCryptoRender5000(b *testing.B) { benchCryptoRender(b, 5000) }
