@@ -63,7 +63,8 @@ func ParseIperf3(b []byte) (Iperf3Result, error) {
 // bound to addr, and returns the summary.
 func Iperf3(t testing.TB, client, server *lab.Netns, addr netip.Addr, d time.Duration) (Iperf3Result, error) {
 	t.Helper()
-	srv, err := server.Start(t, "iperf3-server", "iperf3", "-s", "-1", "-B", addr.String())
+	// --forceflush: without a terminal iperf3 buffers "Server listening" until it exits.
+	srv, err := server.Start(t, "iperf3-server", "iperf3", "-s", "-1", "--forceflush", "-B", addr.String())
 	if err != nil {
 		return Iperf3Result{}, err
 	}

@@ -52,19 +52,42 @@ func (e *RateEntry) Add(r RateResult, err error) {
 	}
 }
 
-// Render returns the report as text tables with the Tunnelbox/strongSwan ratios.
+// Render returns the report as text tables with the Tunnelbox/strongSwan ratios. A part that
+// was not run is left out; failures are listed under the tables.
 func (rep *Report) Render() string {
 	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	var failed []string
+	if rep.Rate[0].Result != nil || rep.Rate[0].Err != nil || rep.Rate[1].Result != nil || rep.Rate[1].Err != nil {
+		failed = rep.renderRate(&b, failed)
+	}
+	if len(rep.Throughput) > 0 {
+		failed = rep.renderThroughput(&b, failed)
+	}
+	if len(failed) > 0 {
+		b.WriteString("\nFailures:\n")
+		for _, f := range failed {
+			b.WriteString("  " + f + "\n")
+		}
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range rep.Notes {
+			b.WriteString(n + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (rep *Report) renderRate(b *strings.Builder, failed []string) []string {
 	n := 0
 	for _, e := range rep.Rate {
 		if e.Result != nil {
 			n = e.Result.N
 		}
 	}
-	fmt.Fprintf(&b, "Setup rate: one strongSwan initiator, N=%d tunnels at once, each its own Main Mode IKE SA +\n", n)
+	fmt.Fprintf(b, "Setup rate: one strongSwan initiator, N=%d tunnels at once, each its own Main Mode IKE SA +\n", n)
 	b.WriteString("Quick Mode CHILD SA (IKE aes256-sha256-modp2048, ESP aes256-sha1, PFS group 14)\n\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\tresp CPU\tinit CPU\tother CPU\tretransmits")
 	for i, e := range rep.Rate {
 		name := [2]string{StrongSwan, Tunnelbox}[i]
@@ -80,14 +103,20 @@ func (rep *Report) Render() string {
 	}
 	tw.Flush()
 	if s, t := rep.Rate[0].Result, rep.Rate[1].Result; s != nil && t != nil && s.Rate() > 0 && t.CPUPerTunnel() > 0 {
-		fmt.Fprintf(&b, "\nTunnelbox/strongSwan: setup rate %.2fx (aim %.1fx), responder CPU per tunnel %.2fx (strongSwan needs %.1fx Tunnelbox's CPU)\n",
+		fmt.Fprintf(b, "\nTunnelbox/strongSwan: setup rate %.2fx (aim %.1fx), responder CPU per tunnel %.2fx (strongSwan needs %.1fx Tunnelbox's CPU)\n",
 			t.Rate()/s.Rate(), AimRate, float64(t.CPUPerTunnel())/float64(s.CPUPerTunnel()),
 			float64(s.CPUPerTunnel())/float64(t.CPUPerTunnel()))
 	}
+	return failed
+}
 
-	b.WriteString("\nThroughput: iperf3 TCP hostL -> hostR through one tunnel; strongSwan <-> strongSwan\n")
+func (rep *Report) renderThroughput(b *strings.Builder, failed []string) []string {
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("Throughput: iperf3 TCP hostL -> hostR through one tunnel; strongSwan <-> strongSwan\n")
 	b.WriteString("(kernel-libipsec) vs Tunnelbox <-> Tunnelbox (userspace ESP), Mbit/s at the receiver\n\n")
-	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "suite\tstrongSwan\tTunnelbox\tratio\taim\tgw CPU strongSwan (L/R)\tgw CPU Tunnelbox (L/R)")
 	for _, row := range rep.Throughput {
 		sw, tb, ratio := cell(row.Swan, row.SwanErr), cell(row.Tbx, row.TbErr), "-"
@@ -103,19 +132,7 @@ func (rep *Report) Render() string {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\t%s\t%s\n", row.Suite, sw, tb, ratio, AimThroughput, gwCPU(row.Swan), gwCPU(row.Tbx))
 	}
 	tw.Flush()
-	if len(failed) > 0 {
-		b.WriteString("\nFailures:\n")
-		for _, f := range failed {
-			b.WriteString("  " + f + "\n")
-		}
-	}
-	if len(rep.Notes) > 0 {
-		b.WriteString("\n")
-		for _, n := range rep.Notes {
-			b.WriteString(n + "\n")
-		}
-	}
-	return b.String()
+	return failed
 }
 
 func cell(r *ThroughputResult, err error) string {
