@@ -201,3 +201,52 @@ func TestEnableOnVty(t *testing.T) {
 		t.Error("Failed on success output")
 	}
 }
+
+func TestServeNoPTYAndWindowChange(t *testing.T) {
+	app := newTestApp(t)
+	s := app.NewSession(shell.SessionOptions{Line: "vty 4", Privilege: 15, NoPTY: true})
+	defer s.Close()
+	var out syncBuffer
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader("show privilege\r\nexit\n"), &out}
+	if err := s.Serve(rw, 0, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Without a pty the client shows what it typed: prompts and output only, no echo.
+	if got, want := out.String(), "Router#Current privilege level is 15\r\nRouter#"; got != want {
+		t.Fatalf("no-pty output %q, want %q", got, want)
+	}
+
+	s2 := app.NewSession(shell.SessionOptions{Line: "vty 5", Privilege: 15, Length: -1})
+	defer s2.Close()
+	tm := newTerm(t)
+	winch := make(chan [2]int, 1)
+	done := make(chan error, 1)
+	go func() { done <- s2.Serve(tm.rw, 100, 30, winch) }()
+	tm.expect("Router#")
+	if s2.TerminalLength() != 30 || s2.TerminalWidth() != 100 {
+		t.Fatalf("size %dx%d, want 100x30", s2.TerminalWidth(), s2.TerminalLength())
+	}
+	winch <- [2]int{132, 3}
+	tm.send("show running-config\r")
+	tm.expect("Building configuration...\r\n\r\n --More-- ")
+	tm.send("q")
+	tm.expect("Router#")
+	if s2.TerminalWidth() != 132 {
+		t.Fatalf("width %d after window change", s2.TerminalWidth())
+	}
+	tm.send("terminal length 0\r")
+	tm.expect("Router#")
+	winch <- [2]int{80, 10}
+	tm.send("show running-config\r")
+	tm.expect("\r\nend\r\nRouter#")
+	if strings.Contains(tm.out.String()[tm.off-200:], "--More--") {
+		t.Fatal("a window change turned paging back on after terminal length 0")
+	}
+	tm.send("logout\r")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

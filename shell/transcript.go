@@ -110,9 +110,8 @@ func (s *Session) runLines(r io.Reader, w io.Writer, echo bool) error {
 			continue
 		}
 		if echo {
-			io.WriteString(w, line)
+			io.WriteString(w, line+"\n")
 		}
-		io.WriteString(w, "\n")
 		if strings.HasSuffix(line, "?") {
 			q := line[:len(line)-1]
 			s.Help(w, q)
