@@ -110,7 +110,11 @@ func (l *cryptoLog) handle(e *ike.Engine, ev ike.Event) {
 	switch ev.Kind {
 	case ike.EvDebug:
 		if strings.HasPrefix(ev.Text, "%CRYPTO-") || isakmp {
-			l.app.LogAt(ev.Time, ev.Text)
+			text := ev.Text
+			if strings.Contains(text, "New State = ") {
+				text += "\n" // IOS follows every state transition with an empty line (ios-cli.md §5.1)
+			}
+			l.app.LogAt(ev.Time, text)
 		}
 	case ike.EvIPsecDebug:
 		if ipsec {

@@ -315,7 +315,7 @@ func TestShowCryptoUp(t *testing.T) {
 	g1, g2 := defaultGateways()
 	r := newRig(t, g1, g2)
 	r.upTunnel()
-	golden(t, "crypto/show-up.txt", r.showAll())
+	golden(t, "cryptoops/show-up.txt", r.showAll())
 }
 
 func TestShowCryptoRekeyed(t *testing.T) {
@@ -340,7 +340,7 @@ func TestShowCryptoRekeyed(t *testing.T) {
 	if len(st.IPsec) != 1 || st.IPsec[0].SPIIn == old.SPIIn {
 		t.Fatalf("after the rekey R1 has %d pairs; want one new pair", len(st.IPsec))
 	}
-	golden(t, "crypto/show-rekeyed.txt", r.showAll())
+	golden(t, "cryptoops/show-rekeyed.txt", r.showAll())
 }
 
 func TestShowCryptoPhase1Failed(t *testing.T) {
@@ -351,7 +351,7 @@ func TestShowCryptoPhase1Failed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitFail("R2", ike.ReasonNoPolicy)
-	golden(t, "crypto/show-phase1-failed.txt", r.showAll())
+	golden(t, "cryptoops/show-phase1-failed.txt", r.showAll())
 }
 
 func TestShowCryptoQuickModeFailed(t *testing.T) {
@@ -362,5 +362,5 @@ func TestShowCryptoQuickModeFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitFail("R1", ike.ReasonPeerRefused)
-	golden(t, "crypto/show-qm-failed.txt", r.showAll())
+	golden(t, "cryptoops/show-qm-failed.txt", r.showAll())
 }

@@ -660,7 +660,7 @@ func ipv4UDP(src, dst netip.AddrPort, payload []byte, id uint16) []byte {
 // Capture is what the export writes: the pcap and the two Wireshark UAT files.
 type Capture struct {
 	Pcap          []byte
-	IKEv1Table    []string // ikev1_decryption_table lines: "initiator cookie","encryption key"
+	IKEv1Table    []string // ikev1_decryption_table lines: initiator cookie,encryption key (hex, unquoted as Wireshark writes byte fields)
 	ESPSA         []string // esp_sa lines
 	Messages      int
 	ISAKMPSAs     int
@@ -714,7 +714,7 @@ func BuildCapture(evs []ike.Event, children []ike.ChildInfo) *Capture {
 			copy(ck[:], pt.Wire[:8])
 			if !seenKey[ck] {
 				seenKey[ck] = true
-				cp.IKEv1Table = append(cp.IKEv1Table, fmt.Sprintf("%q,%q", hex.EncodeToString(ck[:]), hex.EncodeToString(pt.Keys.EncKey)))
+				cp.IKEv1Table = append(cp.IKEv1Table, hex.EncodeToString(ck[:])+","+hex.EncodeToString(pt.Keys.EncKey))
 				cp.ISAKMPSAs++
 			}
 		}
