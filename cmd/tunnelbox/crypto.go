@@ -168,7 +168,7 @@ func (c *cryptoPlane) startLocked(cfg *runningconfig.Config) error {
 			c.app.Logf("%%CRYPTO-4-KEYLOG: %s: %v", keylogEnv, err)
 		}
 	}
-	c.attach(e)
+	c.app.SetEngine(e)
 	return nil
 }
 
@@ -227,7 +227,7 @@ func (c *cryptoPlane) Close() {
 	if c.engine == nil {
 		return
 	}
-	c.attach(nil)
+	c.app.SetEngine(nil)
 	if c.stopEv != nil {
 		c.stopEv()
 	}
@@ -240,12 +240,4 @@ func (c *cryptoPlane) Close() {
 		c.dp.Close()
 	}
 	c.udp.Close()
-}
-
-// attach hands the engine to the shell's crypto commands (shell.App.SetEngine, when this build's
-// shell has it).
-func (c *cryptoPlane) attach(e *ike.Engine) {
-	if s, ok := any(c.app).(interface{ SetEngine(*ike.Engine) }); ok {
-		s.SetEngine(e)
-	}
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/tunnelbox/tunnelbox/ike"
 	"github.com/tunnelbox/tunnelbox/parser"
 	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
 	"github.com/tunnelbox/tunnelbox/shell"
@@ -64,7 +63,7 @@ func RegisterCryptoExec(app *shell.App) error {
 // the map): phase 1 if needed, then one Quick Mode per line. The outcome shows in `debug
 // crypto isakmp`, the %CRYPTO log lines and `show crypto isakmp sa` / `show crypto ipsec sa`.
 func cryptoMapInitiate(c *shell.Context, a parser.Args) error {
-	e := engineOf(c.App)
+	e := c.App.Engine()
 	if e == nil {
 		return shell.Msgf("%% ISAKMP is not running: no crypto map is bound to an interface with an IP address")
 	}
@@ -304,12 +303,4 @@ func icmpChecksum(b []byte) uint16 {
 		s = s&0xffff + s>>16
 	}
 	return ^uint16(s)
-}
-
-// engineOf returns the router's IKE engine (shell.App.Engine), nil when IKE is not running.
-func engineOf(app *shell.App) *ike.Engine {
-	if g, ok := any(app).(interface{ Engine() *ike.Engine }); ok {
-		return g.Engine()
-	}
-	return nil
 }
