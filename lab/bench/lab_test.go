@@ -36,6 +36,7 @@ func envInt(t *testing.T, name string, def int) int {
 //	TUNNELBOX_BENCH_PIN=1        initiator on CPU 0, responder on CPU 1
 //	TUNNELBOX_BENCH_ONLY=rate|throughput
 //	TUNNELBOX_BENCH_OUT=FILE     also write the table there
+//	TUNNELBOX_BENCH_PROFILE=DIR  perf record the gateways during each iperf3 run
 func TestBenchLab(t *testing.T) {
 	if os.Getenv(EnableEnv) != "1" {
 		t.Skipf("lab benchmarks run only with %s=1 (make bench-lab)", EnableEnv)
@@ -47,6 +48,7 @@ func TestBenchLab(t *testing.T) {
 	dur := time.Duration(max(1, envInt(t, "TUNNELBOX_BENCH_SECONDS", 10))) * time.Second
 	pin := envInt(t, "TUNNELBOX_BENCH_PIN", 1) == 1 && runtime.NumCPU() >= 2
 	only := os.Getenv("TUNNELBOX_BENCH_ONLY")
+	ProfileDir = os.Getenv("TUNNELBOX_BENCH_PROFILE")
 
 	bin, binErr := BuildTunnelbox(t)
 	rep := &Report{}

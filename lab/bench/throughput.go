@@ -3,6 +3,9 @@ package bench
 import (
 	"fmt"
 	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -104,10 +107,26 @@ func RunThroughputTunnelbox(t testing.TB, bin string, s Suite, d time.Duration) 
 	return measure(t, res, f.L.Host, f.R.Host, f.R.HostAddr, pids, d)
 }
 
+// ProfileDir, when set, makes every throughput measurement record a perf CPU profile of both
+// gateway processes into ProfileDir/<impl>-<suite>-<L|R>.perf.data (`perf report -i FILE`).
+var ProfileDir string
+
 func measure(t testing.TB, res ThroughputResult, client, server *lab.Netns, addr netip.Addr, pids [2]int, d time.Duration) (ThroughputResult, error) {
 	var c0 [2]time.Duration
 	for i, p := range pids {
 		c0[i], _ = ProcCPU(p)
+	}
+	if ProfileDir != "" {
+		for i, p := range pids {
+			out := filepath.Join(ProfileDir, fmt.Sprintf("%s-%s-%s.perf.data", res.Impl, res.Suite, [2]string{"L", "R"}[i]))
+			secs := strconv.Itoa(int(d/time.Second) + 1)
+			cmd := exec.Command("perf", "record", "-q", "-F", "499", "-g", "-p", strconv.Itoa(p), "-o", out, "--", "sleep", secs)
+			if err := cmd.Start(); err != nil {
+				t.Logf("perf record: %v", err)
+				continue
+			}
+			defer cmd.Wait()
+		}
 	}
 	ir, err := Iperf3(t, client, server, addr, d)
 	if err != nil {
