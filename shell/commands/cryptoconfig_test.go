@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,22 +196,37 @@ func genCryptoConfig(seed int64, maps, acls, sets int) string {
 			"esp-gcm 256", "esp-3des esp-md5-hmac", "ah-sha-hmac esp-aes 192 esp-sha-hmac", "esp-null esp-sha512-hmac comp-lzs", "ah-md5-hmac"))
 		b.WriteString(pick(" mode tunnel\n", " mode transport\n", ""))
 	}
+	// The same rule twice in a list is refused (as IOS does), so rules are unique per list.
+	seen := map[string]bool{}
+	fresh := func(list string, gen func() string) string {
+		for {
+			if s := gen(); !seen[list+"|"+s] {
+				seen[list+"|"+s] = true
+				return s
+			}
+		}
+	}
+	stdRule := func() string {
+		return pick("permit", "deny") + " " + pick("any", "host "+ip(), ip(), ip()+" 0.0.0.255") + pick("", " log")
+	}
 	for i := 0; i < acls; i++ {
 		switch r.Intn(4) {
 		case 0:
-			n := pick("100", "2000")
-			fmt.Fprintf(&b, "access-list %d remark acl %d\n", atoi(n)+i%100, i)
+			n := fmt.Sprint(atoi(pick("100", "2000")) + i%100)
+			fmt.Fprintf(&b, "access-list %s remark acl %d\n", n, i)
 			for j := 0; j < 1+r.Intn(3); j++ {
-				fmt.Fprintf(&b, "access-list %d %s\n", atoi(n)+i%100, rule())
+				fmt.Fprintf(&b, "access-list %s %s\n", n, fresh(n, rule))
 			}
 		case 1:
-			fmt.Fprintf(&b, "access-list %d %s %s%s\n", 1+i%99, pick("permit", "deny"), pick("any", "host "+ip(), ip(), ip()+" 0.0.0.255"), pick("", " log"))
+			n := fmt.Sprint(1 + i%99)
+			fmt.Fprintf(&b, "access-list %s %s\n", n, fresh(n, stdRule))
 		case 2:
-			fmt.Fprintf(&b, "ip access-list standard STD%d\n remark standard %d\n %s %s\n", i, i, pick("permit", "deny"), pick("any", "host "+ip(), ip()+" 0.0.255.255"))
+			fmt.Fprintf(&b, "ip access-list standard STD%d\n remark standard %d\n %s\n", i, i, stdRule())
 		default:
-			fmt.Fprintf(&b, "ip access-list extended EXT%d\n", i)
+			n := fmt.Sprintf("EXT%d", i)
+			fmt.Fprintf(&b, "ip access-list extended %s\n", n)
 			for j := 0; j < 1+r.Intn(3); j++ {
-				fmt.Fprintf(&b, " %s\n", rule())
+				fmt.Fprintf(&b, " %s\n", fresh(n, rule))
 			}
 		}
 	}
@@ -292,20 +308,33 @@ func TestCryptoRoundTrip(t *testing.T) {
 // n/25 transform sets (5,000 / 5,000 / 200 at n = 5,000).
 func benchConfig(n int) string { return genCryptoConfig(42, n, n, n/25) }
 
+// cpuTime is the process's user+system CPU time: the machine is shared, so wall time alone
+// overstates the cost when other work competes for the cores.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func benchCryptoLoad(b *testing.B, n int) {
 	text := benchConfig(n)
 	lines := strings.Count(text, "\n")
+	var cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		app := cryptoApp(b)
 		b.StartTimer()
+		c0 := cpuTime()
 		if errs := app.Replay(text); len(errs) != 0 {
 			b.Fatalf("replay: %v", errs[0])
 		}
+		cpu += cpuTime() - c0
 	}
 	b.ReportMetric(float64(lines), "lines")
-	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 func benchCryptoRender(b *testing.B, n int) {
@@ -316,9 +345,11 @@ func benchCryptoRender(b *testing.B, n int) {
 	cfg := app.Config().Running()
 	b.ResetTimer()
 	var size int
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		size = len(runningconfig.Render(cfg))
 	}
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(size), "bytes")
 }
 
@@ -328,3 +359,88 @@ func BenchmarkCryptoLoad500(b *testing.B)    { benchCryptoLoad(b, 500) }
 func BenchmarkCryptoLoad5000(b *testing.B)   { benchCryptoLoad(b, 5000) }
 func BenchmarkCryptoRender500(b *testing.B)  { benchCryptoRender(b, 500) }
 func BenchmarkCryptoRender5000(b *testing.B) { benchCryptoRender(b, 5000) }
+
+// misuseBase is the configuration every misuse case starts from.
+const misuseBase = `crypto isakmp policy 10
+ encr aes 256
+ authentication pre-share
+ group 14
+crypto isakmp key cisco123 address 203.0.113.2
+crypto ipsec transform-set TS esp-aes esp-sha-hmac
+ mode tunnel
+access-list 10 permit 10.9.9.0 0.0.0.255
+access-list 101 permit ip 10.1.1.0 0.0.0.255 10.2.2.0 0.0.0.255
+ip access-list extended VPN
+ permit ip 10.1.1.0 0.0.0.255 10.3.3.0 0.0.0.255
+crypto map CMAP 10 ipsec-isakmp
+ set peer 203.0.113.2
+ set transform-set TS
+ match address 101
+interface GigabitEthernet0/0
+ ip address 203.0.113.1 255.255.255.0
+ crypto map CMAP
+`
+
+// TestCryptoMisuseChangesNothing types each wrong line of the scope on a configured router and
+// checks that IOS's answer is printed and the running configuration is byte for byte the same.
+func TestCryptoMisuseChangesNothing(t *testing.T) {
+	cases := []struct{ mode, line, want string }{
+		{"crypto map CMAP 10", "set transform-set TS NOPE", `ERROR: transform set with tag "NOPE" does not exist.`},
+		{"crypto map CMAP 10", "set pfs group3", "% Invalid input"},
+		{"crypto map CMAP 10", "set security-association lifetime seconds 119", "% Invalid input"},
+		{"crypto map CMAP 10", "set security-association lifetime kilobytes 4294967296", "% Invalid input"},
+		{"crypto map CMAP 10", "match address 10", "% Access list 10 is a standard list"},
+		{"crypto map CMAP 10", "no set peer 198.51.100.9", "% Peer 198.51.100.9 is not configured"},
+		{"crypto map CMAP 10", "set transform-set TS TS TS TS TS TS TS", "% Invalid input"},
+		{"", "crypto map CMAP 0", "% Invalid input"},
+		{"", "no crypto map CMAP 99", "% Crypto map CMAP 99 does not exist"},
+		{"", "crypto ipsec transform-set BAD esp-aes esp-3des", "% Invalid transform set: more than one ESP encryption"},
+		{"", "crypto ipsec transform-set BAD esp-gcm esp-sha-hmac", "% Invalid transform set: esp-gcm cannot be combined"},
+		{"", "crypto ipsec transform-set TS esp-gmac esp-md5-hmac", "% Invalid transform set: esp-gmac cannot be combined"},
+		{"", "crypto ipsec transform-set BAD comp-lzs", "% Invalid transform set: no ESP or AH transform"},
+		{"", "crypto ipsec transform-set BAD esp-aes 512", "% Invalid input"},
+		{"", "no crypto ipsec transform-set TS", "% Transform set TS is in use by crypto map CMAP 10"},
+		{"", "crypto ipsec security-association lifetime seconds 2592001", "% Invalid input"},
+		{"", "crypto isakmp policy 10001", "% Invalid input"},
+		{"crypto isakmp policy 10", "group 3", "% Invalid input"},
+		{"crypto isakmp policy 10", "lifetime 59", "% Invalid input"},
+		{"", "crypto isakmp key cisco", "% Incomplete command."},
+		{"", "crypto isakmp key " + strings.Repeat("k", 129) + " address 198.51.100.1", "% Pre-shared key too long"},
+		{"", "crypto isakmp key cisco address 198.51.100.1 255.0.255.0", "% Invalid mask"},
+		{"", "no crypto isakmp key wrong address 203.0.113.2", "% No matching pre-shared key"},
+		{"", "crypto isakmp keepalive 9", "% Invalid input"},
+		{"", "access-list 101 permit ip 10.1.1.0 0.0.0.255 10.2.2.0 0.0.0.255", "% Access rule can't be configured at higher sequence num as it is part of the existing rule at sequence num 10"},
+		{"", "access-list 101 permit tcp any any eq 70000", "% Invalid input"},
+		{"", "access-list 101 permit tcp any range 200 100 any", "% Invalid port range"},
+		{"", "access-list 101 permit udp any any eq www", "% Invalid input"},
+		{"", "access-list 100 permit esp any any eq 500", "% Invalid input"},
+		{"", "access-list 10 permit ip any any", "% Invalid input"},
+		{"", "ip access-list standard VPN", "% Access-list type conflicts with prior definition"},
+		{"", "ip access-list standard 150", "% Invalid access list name."},
+		{"", "ip access-list extended 1abc", "% Invalid access list name."},
+		{"ip access-list extended VPN", "10 permit ip any any", "% Duplicate sequence number"},
+		{"ip access-list extended VPN", "20 permit ip 10.1.1.0 0.0.0.255 10.3.3.0 0.0.0.255", "% Access rule can't be configured"},
+		{"ip access-list extended VPN", "remark " + strings.Repeat("r", 101), "% Remark too long"},
+		{"interface GigabitEthernet0/0", "no crypto map OTHER", "% Crypto map OTHER is not applied"},
+	}
+	for _, c := range cases {
+		t.Run(c.line, func(t *testing.T) {
+			app := cryptoApp(t)
+			if errs := app.Replay(misuseBase); len(errs) != 0 {
+				t.Fatal(errs[0])
+			}
+			in := "enable\nconfigure terminal\n"
+			if c.mode != "" {
+				in += c.mode + "\n"
+			}
+			before := runningconfig.StartupText(app.Config().Running())
+			out := typeLines(t, app, in+c.line+"\n")
+			if !strings.Contains(out, c.want) {
+				t.Errorf("output lacks %q:\n%s", c.want, out)
+			}
+			if after := runningconfig.StartupText(app.Config().Running()); after != before {
+				t.Errorf("the rejected line changed the configuration:\n%s", lineDiff(after, before))
+			}
+		})
+	}
+}
