@@ -1,15 +1,21 @@
 package commands_test
 
 import (
+	"crypto/ed25519"
+	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tunnelbox/tunnelbox/ike"
 	"github.com/tunnelbox/tunnelbox/ike/iketest"
 	"github.com/tunnelbox/tunnelbox/lab"
+	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
+	"github.com/tunnelbox/tunnelbox/shell/sshd"
 )
 
 // debugCase is one negotiation watched with debug crypto isakmp/ipsec on both routers.
@@ -123,4 +129,118 @@ func TestCaptureExportTshark(t *testing.T) {
 	if len(f) < 4 || f[0] != "32" || f[1] == "" || f[2] == "" || f[3] == "" {
 		t.Fatalf("QM1 not decrypted by tshark (exchange type, nonce, ID type, DOI): %q", out)
 	}
+}
+
+// TestNetmikoShowCrypto runs every crypto show command through netmiko's send_command over the
+// router's SSH server and compares each output with what the console prints.
+func TestNetmikoShowCrypto(t *testing.T) {
+	lab.RequireCommands(t, "/usr/bin/python3")
+	if err := exec.Command("/usr/bin/python3", "-c", "import netmiko").Run(); err != nil {
+		lab.Unavailable(t, "needs python3-netmiko (lab/install-deps.sh installs it)")
+	}
+	g1, g2 := defaultGateways()
+	r := newRig(t, g1, g2)
+	r.upTunnel()
+	r.settle()
+	const pw = "s3cret"
+	sec, err := runningconfig.HashSecret(pw, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.r1.mgr.Apply(func(c *runningconfig.Config) error {
+		c.Users = append(c.Users, runningconfig.User{Name: "admin", Privilege: 15, Secret: sec})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sshd.New(sshd.Config{HostKey: make([]byte, ed25519.SeedSize), Accounts: sshd.ConfigAccounts(r.r1.mgr.Running),
+		Shell: sshd.AppShell(r.r1.app), FailDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	script, err := filepath.Abs(filepath.Join("testdata", "netmiko_show.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	cmds := showCommands[:len(showCommands)-1] // the teaching view is not an IOS command netmiko knows
+	cmd := exec.Command("/usr/bin/python3", append([]string{script, "127.0.0.1", port, "admin", pw}, cmds...)...)
+	cmd.Dir = t.TempDir()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("netmiko: %v\n%s", err, stderr.String())
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("netmiko output: %v\n%s", err, out)
+	}
+	con := newTerm(r.r1.app, "con 0")
+	defer con.s.Close()
+	for _, c := range cmds {
+		want := normalise(con.s.RunLine(c))
+		if g := normalise(got[c]); g != want {
+			t.Errorf("%s: netmiko got\n%s\nconsole printed\n%s", c, g, want)
+		}
+	}
+}
+
+// normalise removes what differs between a terminal and netmiko without changing the text:
+// CRs, trailing spaces, and blank lines at the start and end.
+func normalise(s string) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	return strings.Trim(trimLines(s), "\n")
+}
+
+// TestLoggingSyslogAndBuffer configures the logging buffer and a syslog host from the CLI,
+// brings the tunnel up, and checks the %CRYPTO-5-SESSION_STATUS message in the buffer (show
+// logging) and as an RFC 3164 datagram at the host, and the logging lines of the
+// running-config.
+func TestLoggingSyslogAndBuffer(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
+	g1, g2 := defaultGateways()
+	r := newRig(t, g1, g2)
+	con := newTerm(r.r1.app, "con 0")
+	defer con.s.Close()
+	con.run("configure terminal", "logging buffered 8192 informational", "logging host 127.0.0.1 transport udp port "+port,
+		"logging trap notifications", "end")
+	if err := r.r1.e.Initiate("CMAP", 10, false); err != nil {
+		t.Fatal(err)
+	}
+	r.waitPairs(1, 0)
+	r.settle()
+	buf := make([]byte, 2048)
+	pc.SetReadDeadline(time.Now().Add(20 * time.Second)) // hang guard only
+	var got []string
+	for len(got) < 2 {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("syslog host received %q, then: %v", got, err)
+		}
+		got = append(got, string(buf[:n]))
+	}
+	want := []string{
+		"<189>1: *Nov 27 17:25:01.123: %SYS-5-CONFIG_I: Configured from console by console",
+		"<189>2: *Nov 27 17:25:01.123: %CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP  .  Peer 192.0.2.2:500       Id: 192.0.2.2",
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("syslog datagram %d = %q, want %q", i+1, got[i], want[i])
+		}
+	}
+	con.run("show logging", "show running-config | include ^logging")
+	// The syslog port is the test's free port: the only value that varies.
+	golden(t, "cryptoops/logging.txt", strings.ReplaceAll(con.b.String(), "port "+port, "port 5514"))
 }
