@@ -210,13 +210,3 @@ func (a *App) ClearLogBuffer() {
 	a.logs.buf, a.logs.bufBytes = nil, 0
 	a.logs.mu.Unlock()
 }
-
-// closeLogging closes the syslog sockets.
-func (ls *logState) close() {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	for h, c := range ls.hosts {
-		c.conn.Close()
-		delete(ls.hosts, h)
-	}
-}
