@@ -74,6 +74,13 @@ var ErrUDPAddr = errors.New("ike: UDP transport is IPv4 only")
 // maxDatagram is the largest UDP payload over IPv4.
 const maxDatagram = 65535
 
+// RecvBuffer is the receive buffer NewUDP asks for on both sockets. Linux's default (about
+// 208 KiB, a few hundred small datagrams) overflows when hundreds of peers start Main Mode at
+// once (a hub after a reboot; the setup-rate lab benchmark) and under a burst of ESP on port
+// 4500; every datagram dropped there costs its sender a retransmission seconds later. 4 MiB
+// holds a few thousand datagrams.
+const RecvBuffer = 4 << 20
+
 // ListenUDP binds UDP ports 500 and 4500 on addr (0.0.0.0 when addr is the zero Addr) in the
 // calling thread's network namespace. Call Serve to start reading.
 func ListenUDP(addr netip.Addr) (*UDP, error) {
@@ -125,9 +132,25 @@ func NewUDP(ike, natt *net.UDPConn) (*UDP, error) {
 		if err := setPktinfo(c); err != nil {
 			return nil, err
 		}
+		setRecvBuffer(c, RecvBuffer)
 	}
 	u.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	return u, nil
+}
+
+// setRecvBuffer sizes c's receive buffer: SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN,
+// which a router has), else SO_RCVBUF, which the kernel caps at net.core.rmem_max. It is best
+// effort: a smaller buffer only means earlier drops under a burst.
+func setRecvBuffer(c *net.UDPConn, n int) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) != nil {
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+		}
+	})
 }
 
 func setPktinfo(c *net.UDPConn) error {
