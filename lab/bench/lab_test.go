@@ -68,8 +68,8 @@ func TestBenchLab(t *testing.T) {
 					}
 				})
 				rep.Rate[i].Add(r, err)
-				t.Logf("setup rate, %s responder, round %d: %d/%d tunnels in %v = %.1f/s, responder CPU %v/tunnel, retransmits %d (err %v)",
-					who, round+1, r.Established, n, r.Elapsed, r.Rate(), r.CPUPerTunnel(), r.Retransmits, err)
+				t.Logf("setup rate, %s responder, round %d: %d/%d tunnels in %v = %.1f/s, responder CPU %v/tunnel, retransmits %d, UDP drops responder %d initiator %d (err %v)",
+					who, round+1, r.Established, n, r.Elapsed, r.Rate(), r.CPUPerTunnel(), r.Retransmits, r.RespUDPDrops, r.InitUDPDrops, err)
 			}
 		}
 	}

@@ -39,6 +39,10 @@ type RateResult struct {
 	OtherCPU     time.Duration // the rest of the machine meanwhile (other users' jobs, ip, ...)
 	Retransmits  int           // initiator retransmissions
 	Failures     int           // initiator failure lines
+	// RespUDPDrops and InitUDPDrops are the datagrams each namespace's UDP layer dropped for a
+	// full socket receive buffer or a bad checksum during the run (RcvbufErrors + InErrors):
+	// a burst of N Main Mode requests can overflow a small buffer, costing a retransmission.
+	RespUDPDrops, InitUDPDrops uint64
 }
 
 // Rate is tunnels per second.
@@ -162,6 +166,14 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 	if err != nil {
 		return res, err
 	}
+	uR0, err := NetnsUDP(nsR)
+	if err != nil {
+		return res, err
+	}
+	uI0, err := NetnsUDP(nsI)
+	if err != nil {
+		return res, err
+	}
 	t0 := time.Now()
 	// start_action=start: charon initiates each connection as it is loaded.
 	if _, err := ini.Swanctl("--load-conns", "swanctl.conf", initConf); err != nil {
@@ -188,6 +200,12 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 	}
 	i1, _ := ProcCPU(ini.Proc.Pid)
 	s1, _ := SystemBusy()
+	if uR1, err := NetnsUDP(nsR); err == nil {
+		res.RespUDPDrops = uR1.RcvbufErrors + uR1.InErrors - uR0.RcvbufErrors - uR0.InErrors
+	}
+	if uI1, err := NetnsUDP(nsI); err == nil {
+		res.InitUDPDrops = uI1.RcvbufErrors + uI1.InErrors - uI0.RcvbufErrors - uI0.InErrors
+	}
 	if counts, err = ini.Counts(t0); err != nil {
 		return res, err
 	}
