@@ -276,11 +276,30 @@ IPv6 Crypto ISAKMP SA
 	}
 }
 
+func TestParseSNMP(t *testing.T) {
+	in := "Ip: Forwarding DefaultTTL\nIp: 1 64\n" +
+		"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\n" +
+		"Udp: 1500 2 7 1490 5 0 0 0 0\n" +
+		"UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\n" +
+		"UdpLite: 0 0 0 0 0 0 0 0 0\n"
+	got, err := ParseSNMP(in)
+	if err != nil || got != (UDPStats{InDatagrams: 1500, RcvbufErrors: 5, InErrors: 7}) {
+		t.Fatalf("= %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "Udp: InDatagrams\n", "Udp: InDatagrams InErrors RcvbufErrors\nUdp: 1 2\n",
+		"Udp: InDatagrams InErrors RcvbufErrors\nUdp: 1 x 3\n", "Udp: InDatagrams NoPorts\nUdp: 1 2\n"} {
+		if _, err := ParseSNMP(bad); err == nil {
+			t.Errorf("ParseSNMP(%q) succeeded", bad)
+		}
+	}
+}
+
 func TestReport(t *testing.T) {
 	swan := RateResult{Responder: StrongSwan, N: 500, Established: 500, Elapsed: 5740 * time.Millisecond,
-		ResponderCPU: 5200 * time.Millisecond, InitiatorCPU: 5900 * time.Millisecond, OtherCPU: 300 * time.Millisecond, Retransmits: 3}
-	tbx := RateResult{Responder: Tunnelbox, N: 500, Established: 500, Elapsed: 1250 * time.Millisecond,
-		ResponderCPU: 1100 * time.Millisecond, InitiatorCPU: 5800 * time.Millisecond}
+		ResponderCPU: 5200 * time.Millisecond, InitiatorCPU: 5900 * time.Millisecond, OtherCPU: 300 * time.Millisecond, Retransmits: 3,
+		RespUDPDrops: 12, InitUDPDrops: 1}
+	tbx := RateResult{Responder: Tunnelbox, N: 500, Established: 500, Elapsed: 5000 * time.Millisecond,
+		ResponderCPU: 1400 * time.Millisecond, InitiatorCPU: 4900 * time.Millisecond}
 	var rep Report
 	rep.Rate[0].Add(RateResult{}, errors.New("first round failed"))
 	rep.Rate[0].Add(swan, nil)

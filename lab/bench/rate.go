@@ -61,6 +61,15 @@ func (r RateResult) CPUPerTunnel() time.Duration {
 	return r.ResponderCPU / time.Duration(r.Established)
 }
 
+// PerCore is the setup rate one fully used responder core would sustain at the measured CPU
+// cost: 1 / CPUPerTunnel.
+func (r RateResult) PerCore() float64 {
+	if c := r.CPUPerTunnel(); c > 0 {
+		return 1 / c.Seconds()
+	}
+	return 0
+}
+
 // settle is how long the harness waits after the initiator's last CHILD SA before it reads the
 // CPU counters: the responder installs its SAs when Quick Mode message 3 arrives, just after
 // the initiator logged the tunnel.

@@ -88,7 +88,7 @@ func (rep *Report) renderRate(b *strings.Builder, failed []string) []string {
 	fmt.Fprintf(b, "Setup rate: one strongSwan initiator, N=%d tunnels at once, each its own Main Mode IKE SA +\n", n)
 	b.WriteString("Quick Mode CHILD SA (IKE aes256-sha256-modp2048, ESP aes256-sha1, PFS group 14)\n\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\tresp CPU\tinit CPU\tother CPU\tretransmits")
+	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\t=> tunnels/s per resp core\tresp CPU\tinit CPU\tother CPU\tretransmits\tUDP drops resp/init")
 	for i, e := range rep.Rate {
 		name := [2]string{StrongSwan, Tunnelbox}[i]
 		if e.Result == nil {
@@ -97,15 +97,19 @@ func (rep *Report) renderRate(b *strings.Builder, failed []string) []string {
 			continue
 		}
 		r := e.Result
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\n", name, r.Established, r.N,
-			secs(r.Elapsed), r.Rate(), ms(r.CPUPerTunnel()), secs(r.ResponderCPU), secs(r.InitiatorCPU),
-			secs(r.OtherCPU), r.Retransmits)
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%.1f\t%s\t%.0f\t%s\t%s\t%s\t%d\t%d/%d\n", name, r.Established, r.N,
+			secs(r.Elapsed), r.Rate(), ms(r.CPUPerTunnel()), r.PerCore(), secs(r.ResponderCPU), secs(r.InitiatorCPU),
+			secs(r.OtherCPU), r.Retransmits, r.RespUDPDrops, r.InitUDPDrops)
 	}
 	tw.Flush()
 	if s, t := rep.Rate[0].Result, rep.Rate[1].Result; s != nil && t != nil && s.Rate() > 0 && t.CPUPerTunnel() > 0 {
-		fmt.Fprintf(b, "\nTunnelbox/strongSwan: setup rate %.2fx (aim %.1fx), responder CPU per tunnel %.2fx (strongSwan needs %.1fx Tunnelbox's CPU)\n",
+		fmt.Fprintf(b, "\nTunnelbox/strongSwan: setup rate %.2fx (aim %.1fx); responder CPU per tunnel %.2fx, i.e. %.2fx the tunnels per responder core\n",
 			t.Rate()/s.Rate(), AimRate, float64(t.CPUPerTunnel())/float64(s.CPUPerTunnel()),
 			float64(s.CPUPerTunnel())/float64(t.CPUPerTunnel()))
+		if t.Established > 0 && t.InitiatorCPU > 0 {
+			fmt.Fprintf(b, "(the shared strongSwan initiator used %s per tunnel: on one core it cannot open more than %.0f tunnels/s)\n",
+				ms(t.InitiatorCPU/time.Duration(t.Established)), float64(t.Established)/t.InitiatorCPU.Seconds())
+		}
 	}
 	return failed
 }
