@@ -79,9 +79,11 @@ type saEntry struct {
 }
 
 type policyEntry struct {
-	p     xfrm.Policy
-	order uint64
-	last  atomic.Int64 // unix nanoseconds of the last Acquire
+	p       xfrm.Policy
+	order   uint64
+	last    atomic.Int64  // unix nanoseconds of the last Acquire
+	matched atomic.Uint64 // TUN packets this policy was the first outbound match for
+	noSA    atomic.Uint64 // of those, dropped for want of an SA (an Acquire was due)
 }
 
 // Backend is the userspace data plane. Create it with New; it implements ike.Installer.
@@ -103,6 +105,12 @@ type Backend struct {
 	routeRef map[netip.Prefix]int   // routes in use, by how many policies
 	noSA     atomic.Uint64          // inbound datagrams with an unknown SPI
 	noPolicy atomic.Uint64          // TUN packets no policy protects
+
+	// peerNoSA counts unknown-SPI datagrams per sender, for the peers of installed SAs and
+	// policies only (so spoofed sources cannot grow it). Entries are added under mu and never
+	// removed: the map is bounded by the peers ever configured, and a count outlives the SAs
+	// (the classic unknown SPI is a peer still using an SA this side deleted).
+	peerNoSA map[netip.Addr]*atomic.Uint64
 }
 
 // newBackend wires a Backend over dev and rt and starts the TUN reader.
@@ -119,7 +127,7 @@ func newBackend(cfg Config, dev device, rt routes) (*Backend, error) {
 	b := &Backend{
 		cfg: cfg, dev: dev, rt: rt, events: newEventQueue(),
 		in: map[uint32]*saEntry{}, out: map[uint32][]*saEntry{}, sas: map[xfrm.SAID]*saEntry{},
-		routeRef: map[netip.Prefix]int{},
+		routeRef: map[netip.Prefix]int{}, peerNoSA: map[netip.Addr]*atomic.Uint64{},
 	}
 	b.bufs.New = func() any { p := make([]byte, 0, maxPacket); return &p }
 	b.wg.Add(1)
@@ -169,6 +177,7 @@ func (b *Backend) AddSA(sa *xfrm.SA) error {
 	b.sas[id] = e
 	if c.Dir == xfrm.DirIn {
 		b.in[c.SPI] = e
+		b.trackPeerLocked(c.Src)
 	} else {
 		b.out[c.Reqid] = append(b.out[c.Reqid], e)
 	}
@@ -278,6 +287,7 @@ func (b *Backend) AddPolicy(p *xfrm.Policy) error {
 		}
 		b.routeRef[routed]++
 	}
+	b.trackPeerLocked(p.Tmpl.Dst)
 	b.order++
 	e := &policyEntry{p: *p, order: b.order}
 	i, _ := slices.BinarySearchFunc(b.policies, e, func(x, t *policyEntry) int {
@@ -343,6 +353,47 @@ func (b *Backend) Counters(sa *xfrm.SA) (xfrm.Counters, error) {
 	c := e.st.Counters()
 	c.ErrOther += e.other.Load()
 	return c, nil
+}
+
+// trackPeerLocked starts counting unknown-SPI datagrams from peer. Called with mu held.
+func (b *Backend) trackPeerLocked(peer netip.Addr) {
+	if !peer.IsValid() {
+		return
+	}
+	peer = peer.Unmap()
+	if b.peerNoSA[peer] == nil {
+		b.peerNoSA[peer] = new(atomic.Uint64)
+	}
+}
+
+// PolicyCounters returns the counters of the policy with p's identity (selector and
+// direction): matched is the TUN packets for which it was the first matching outbound policy
+// (protected, or dropped), noSA how many of those were dropped because no SA existed yet (the
+// packets that raise Acquires while IKE negotiates: IOS "#pkts no sa (send)"). Inbound and
+// forward policies count nothing. Errors wrap xfrm.ErrNotFound.
+func (b *Backend) PolicyCounters(p *xfrm.Policy) (matched, noSA uint64, err error) {
+	id := p.ID()
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, x := range b.policies {
+		if x.p.ID() == id {
+			return x.matched.Load(), x.noSA.Load(), nil
+		}
+	}
+	return 0, 0, fmt.Errorf("userspace: policy %s: %w", p, xfrm.ErrNotFound)
+}
+
+// InvalidSPI returns how many ESP datagrams from peer carried an SPI with no inbound SA
+// (IOS "#pkts invalid sa (rcv)", %CRYPTO-4-RECVD_PKT_INV_SPI). Only the peers of SAs and
+// policies installed so far are counted one by one; Drops has the total.
+func (b *Backend) InvalidSPI(peer netip.Addr) uint64 {
+	b.mu.RLock()
+	c := b.peerNoSA[peer.Unmap()]
+	b.mu.RUnlock()
+	if c == nil {
+		return 0
+	}
+	return c.Load()
 }
 
 // Drops returns the datagrams and packets dropped before any SA was found: inbound ESP with an
@@ -418,6 +469,9 @@ func (b *Backend) outbound(pkt, out []byte) {
 			break
 		}
 	}
+	if pol != nil {
+		pol.matched.Add(1)
+	}
 	if pol == nil || pol.p.Action != xfrm.ActionProtect {
 		// No policy, discard, or bypass (a cleartext packet that reached the TUN cannot be sent
 		// in clear from here): drop.
@@ -426,6 +480,7 @@ func (b *Backend) outbound(pkt, out []byte) {
 	}
 	e := b.outboundSA(&pol.p)
 	if e == nil {
+		pol.noSA.Add(1)
 		b.acquire(pol, f)
 		return
 	}
@@ -495,6 +550,9 @@ func (b *Backend) HandleESPInUDP(pkt []byte, from netip.AddrPort) error {
 	e := b.in[spi]
 	if e == nil {
 		b.noSA.Add(1)
+		if c := b.peerNoSA[from.Addr().Unmap()]; c != nil {
+			c.Add(1)
+		}
 		return fmt.Errorf("%w 0x%08x", ErrNoSA, spi)
 	}
 	if from.Addr().Unmap() != e.sa.Src.Unmap() {

@@ -27,6 +27,15 @@
 // routes on DelPolicy and Close. A protected prefix that contains the peer itself is refused:
 // its ESP datagrams would be routed into the tunnel.
 //
+// # Counters
+//
+// Besides the per-SA counters (Counters), every policy counts the TUN packets it was the first
+// outbound match for and, of those, the ones dropped because no SA existed yet
+// (PolicyCounters): the engine maps its policies to crypto ACL lines for `show access-lists`
+// and `#pkts no sa (send)`. Inbound datagrams with an unknown SPI are counted per sending peer
+// (InvalidSPI, peers of installed SAs and policies only) and in total (Drops). All counters are
+// atomics on the packet paths.
+//
 // # Concurrency
 //
 // All methods are safe for concurrent use. Tables are guarded by one RWMutex; the packet paths
