@@ -107,6 +107,7 @@ type exchangeState struct {
 	saiB       []byte
 	gxi, gxr   []byte
 	ni, nr     []byte // phase-1 nonces
+	idiB, idrB []byte // phase-1 identities (bodies): IDii_b for HASH_I, IDir_b for HASH_R
 	keys       *ike.TraceKeys
 	keysShown  bool
 	qmNi       map[uint32][]byte
@@ -235,7 +236,6 @@ func explainMessage(c *shell.Context, st *exchangeState, d *decoded) {
 		note(c, "encrypted with Ka (%s); M-ID %d", cipherName(st.keys, d.pt.Keys), int32(h.MessageID))
 	}
 	var hashP *isakmp.Hash
-	var idB []byte
 	for _, p := range d.m.Payloads {
 		switch p := p.(type) {
 		case *isakmp.SA:
@@ -270,8 +270,12 @@ func explainMessage(c *shell.Context, st *exchangeState, d *decoded) {
 			}
 		case *isakmp.ID:
 			note(c, "ID: %v", p)
-			if h.MessageID == 0 {
-				idB = isakmp.Body(p)
+			switch {
+			case h.MessageID != 0:
+			case sentByInitiator(st, d):
+				st.idiB = isakmp.Body(p)
+			default:
+				st.idrB = isakmp.Body(p)
 			}
 		case *isakmp.Hash:
 			if hashP == nil {
@@ -314,12 +318,15 @@ func explainMessage(c *shell.Context, st *exchangeState, d *decoded) {
 	var want []byte
 	mid := h.MessageID
 	switch {
-	case h.MessageID == 0 && sentByInitiator(st, d) && idB != nil:
+	// Phase 1: HASH_I comes from the initiator (MM5, AM3), HASH_R from the responder (MM6,
+	// AM2), each over the identity its sender sent (in Aggressive Mode, AM3 carries none: it
+	// is AM1's).
+	case h.MessageID == 0 && sentByInitiator(st, d) && st.idiB != nil:
 		formula = "HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)"
-		want = p1.HashI(st.gxi, st.gxr, st.icky, st.rcky, st.saiB, idB)
-	case h.MessageID == 0 && idB != nil:
+		want = p1.HashI(st.gxi, st.gxr, st.icky, st.rcky, st.saiB, st.idiB)
+	case h.MessageID == 0 && !sentByInitiator(st, d) && st.idrB != nil:
 		formula = "HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b)"
-		want = p1.HashR(st.gxi, st.gxr, st.icky, st.rcky, st.saiB, idB)
+		want = p1.HashR(st.gxi, st.gxr, st.icky, st.rcky, st.saiB, st.idrB)
 	case h.Exchange == isakmp.ExchangeQuick && name == "QM1":
 		formula = "HASH(1) = prf(SKEYID_a, M-ID | SA | Ni [| KE] [| IDci | IDcr])"
 		want = p1.Hash1(mid, d.m.ChainFrom(1))
