@@ -134,6 +134,7 @@ func (e *Engine) installChild(sa *isakmpSA, qm *quickMode, keysIn, keysOut ikecr
 		}
 	}
 	e.children = append(e.children, c)
+	e.publishCounters()
 	e.ipsecDebugf(c.Peer, "IPSEC(create_sa): sa created,\n  (sa) sa_dest= %v, sa_proto= 50, \n    sa_spi= 0x%X(%d), \n    sa_trans= %s , sa_conn_id= %d\n    sa_lifetime(k/sec)= (%d/%d)",
 		c.Local.Addr(), c.SPIIn, c.SPIIn, tsShow(c.Transform), c.ID, c.LifeKB, c.LifeSecs)
 	e.ipsecDebugf(c.Peer, "IPSEC(create_sa): sa created,\n  (sa) sa_dest= %v, sa_proto= 50, \n    sa_spi= 0x%X(%d), \n    sa_trans= %s , sa_conn_id= %d\n    sa_lifetime(k/sec)= (%d/%d)",
@@ -241,9 +242,7 @@ func (e *Engine) removeChild(c *ChildSA, why Reason, _ bool) {
 			}
 			ref.refs--
 			if ref.refs == 0 {
-				p := ref.p
-				in.DelPolicy(&p)
-				delete(e.policies, id)
+				e.delPolicy(id) // while c is in e.children: its counts go to its ACL line
 			}
 		}
 		in.DelSA(c.out)
@@ -251,6 +250,7 @@ func (e *Engine) removeChild(c *ChildSA, why Reason, _ bool) {
 	}
 	delete(e.spis, c.SPIIn)
 	e.children = slices.DeleteFunc(e.children, func(o *ChildSA) bool { return o == c })
+	e.publishCounters()
 	e.releaseReqid(reqidKey{c.Peer, c.LocalSel, c.RemoteSel})
 	e.emit(Event{Kind: EvPhase2Down, ConnID: c.P1ConnID, Peer: c.Peer, Reason: why,
 		Text: fmt.Sprintf("IPsec SAs with %v down (SPI in 0x%08X out 0x%08X): %s", c.Peer, c.SPIIn, c.SPIOut, why)})

@@ -213,6 +213,15 @@ type Status struct {
 	ISAKMP   []P1Info
 	IPsec    []ChildInfo
 	LastFail map[netip.Addr]Event
+
+	// Flows are the data plane's counters of every outbound flow with a policy (trap or SA
+	// pair) or with counts kept from deleted policies; empty when the data plane does not
+	// count per policy (see PolicyCounter).
+	Flows map[FlowKey]FlowStats
+	// InvalidSPI is, for every peer of the active crypto map entries and of the SA pairs, the
+	// ESP datagrams it sent with an unknown SPI; nil when the data plane does not count them
+	// (see InvalidSPICounter).
+	InvalidSPI map[netip.Addr]uint64
 }
 
 // Status returns a snapshot of every SA.
@@ -243,6 +252,10 @@ func (e *Engine) Status() Status {
 		for k, v := range e.lastFail {
 			st.LastFail[k] = v
 		}
+		if _, ok := e.opts.Installer.(PolicyCounter); ok {
+			st.Flows = e.flowStats()
+		}
+		st.InvalidSPI = e.invalidSPIs()
 	})
 	return st
 }

@@ -12,6 +12,15 @@
 // negotiation only). Every failure is reported on the event stream with its reason, which feeds
 // `debug crypto isakmp`, the %CRYPTO log lines and the teaching views.
 //
+// # Counters
+//
+// A data plane that counts packets per outbound policy (PolicyCounter) or unknown SPIs per peer
+// (InvalidSPICounter) lets the engine report them where IOS shows them: ACLMatches maps every
+// trap and SA-pair policy to the crypto ACL line it came from (`show access-lists` "(N
+// matches)"), and Status carries per-flow counts ("#pkts no sa (send)") and per-peer unknown
+// SPIs ("#pkts invalid sa (rcv)"). Counts of deleted policies are kept for their line and flow
+// (counters.go).
+//
 // # Concurrency
 //
 // All state belongs to one goroutine (the loop started by Start). Received datagrams, timer
@@ -23,6 +32,7 @@
 //
 // engine.go holds the loop and the public API; phase1.go the ISAKMP SA and what Main and
 // Aggressive Mode share; mainmode.go, aggressive.go, quickmode.go and informational.go one
-// exchange each, with one method per (state, role); proposals.go turns the configuration into
+// exchange each, with one method per (state, role); trap.go the trap policies, child.go the SA
+// pairs, counters.go their counts; proposals.go turns the configuration into
 // proposals and checks received ones the IOS way.
 package ike

@@ -116,6 +116,7 @@ type Engine struct {
 	subID    int
 	lastFail map[netip.Addr]Event
 	policies map[xfrm.PolicyID]*policyRef
+	ctr      counterState // policy counts kept for ACL lines and flows (counters.go)
 }
 
 // policyRef counts the child SAs that need one installed policy.

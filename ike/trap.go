@@ -32,6 +32,7 @@ type reqidKey struct {
 type trapState struct {
 	reqids map[reqidKey]uint32
 	traps  map[xfrm.PolicyID]reqidKey // installed trap policies (each holds one reference in e.policies)
+	lines  map[xfrm.PolicyID]lineKey  // the crypto ACL line each trap policy was made for
 }
 
 // reqidFor returns the reqid of peer and the selector pair, allocating one the first time: trap
@@ -64,10 +65,12 @@ func (e *Engine) releaseReqid(k reqidKey) {
 	delete(e.trap.reqids, k)
 }
 
-// wantTraps computes the trap policies of the current configuration, in priority order.
-func (e *Engine) wantTraps() ([]xfrm.Policy, []reqidKey) {
+// wantTraps computes the trap policies of the current configuration, in priority order, with
+// their reqid keys and ACL lines.
+func (e *Engine) wantTraps() ([]xfrm.Policy, []reqidKey, []lineKey) {
 	var pols []xfrm.Policy
 	var keys []reqidKey
+	var lines []lineKey
 	seen := map[xfrm.PolicyID]bool{}
 	for _, ent := range e.cfg.ActiveMapEntries() {
 		if len(ent.Peers) == 0 || !ent.LocalAddr.IsValid() || ent.ACL == nil {
@@ -95,9 +98,10 @@ func (e *Engine) wantTraps() ([]xfrm.Policy, []reqidKey) {
 			seen[p.ID()] = true
 			pols = append(pols, p)
 			keys = append(keys, reqidKey{peer, l, r})
+			lines = append(lines, lineKey{ACLLine{ent.ACL.Name, ace.Seq}, FlowKey{l, r}})
 		}
 	}
-	return pols, keys
+	return pols, keys, lines
 }
 
 // syncTraps brings the installed trap policies in line with the configuration: new lines get a
@@ -107,20 +111,24 @@ func (e *Engine) syncTraps() {
 	if in == nil {
 		return
 	}
+	defer e.publishCounters()
 	if e.trap.traps == nil {
 		e.trap.traps = map[xfrm.PolicyID]reqidKey{}
+		e.trap.lines = map[xfrm.PolicyID]lineKey{}
 	}
-	pols, keys := e.wantTraps()
+	pols, keys, lines := e.wantTraps()
 	want := make(map[xfrm.PolicyID]int, len(pols))
 	for i := range pols {
 		want[pols[i].ID()] = i
 	}
 	for id, k := range e.trap.traps {
 		if i, ok := want[id]; ok && keys[i] == k {
+			e.trap.lines[id] = lines[i] // the line may have been renumbered or renamed
 			continue
 		}
 		e.dropTrap(id)
 	}
+	e.pruneRetired()
 	for i := range pols {
 		p := &pols[i]
 		id := p.ID()
@@ -140,6 +148,7 @@ func (e *Engine) syncTraps() {
 			e.policies[id] = &policyRef{p: *p, refs: 1}
 		}
 		e.trap.traps[id] = k
+		e.trap.lines[id] = lines[i]
 		e.ipsecDebugf(k.peer, "IPSEC(trap): %v -> %v, peer %v, reqid %d: traffic starts negotiation",
 			k.local, k.remote, k.peer, p.Tmpl.Reqid)
 	}
@@ -151,17 +160,14 @@ func (e *Engine) dropTrap(id xfrm.PolicyID) {
 	if !ok {
 		return
 	}
-	delete(e.trap.traps, id)
 	if ref := e.policies[id]; ref != nil {
 		ref.refs--
 		if ref.refs <= 0 {
-			p := ref.p
-			if in := e.opts.Installer; in != nil {
-				in.DelPolicy(&p)
-			}
-			delete(e.policies, id)
+			e.delPolicy(id) // while the trap's line is still known: its counts go to the line
 		}
 	}
+	delete(e.trap.traps, id)
+	delete(e.trap.lines, id)
 	e.releaseReqid(k)
 }
 
@@ -170,4 +176,5 @@ func (e *Engine) clearTraps() {
 	for id := range e.trap.traps {
 		e.dropTrap(id)
 	}
+	e.publishCounters()
 }

@@ -110,6 +110,11 @@ type Dataplane struct {
 	// Gaps counts deletions that left no outbound SA installed after one had been: a rekey
 	// that is not make-before-break shows up here.
 	Gaps int
+
+	// hits are the per-policy counters a test records with Hit (PolicyCounters reports them).
+	hits map[xfrm.PolicyID][2]uint64
+	// invalid are the unknown-SPI counts a test records with InvalidFrom.
+	invalid map[netip.Addr]uint64
 }
 
 // NewDataplane returns an empty recording data plane.
@@ -172,7 +177,60 @@ func (d *Dataplane) DelPolicy(p *xfrm.Policy) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.Policies, p.ID())
+	delete(d.hits, p.ID())
 	return nil
+}
+
+var (
+	_ ike.PolicyCounter     = (*Dataplane)(nil)
+	_ ike.InvalidSPICounter = (*Dataplane)(nil)
+)
+
+// Hit records that matched packets matched the installed policy with p's identity, noSA of
+// them without an SA, as a counting data plane would (the engine's mapping of policies to ACL
+// lines is what tests check with it). It fails for a policy that is not installed.
+func (d *Dataplane) Hit(p *xfrm.Policy, matched, noSA uint64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id := p.ID()
+	if d.Policies[id] == nil {
+		return fmt.Errorf("iketest: policy %v: %w", p, xfrm.ErrNotFound)
+	}
+	if d.hits == nil {
+		d.hits = map[xfrm.PolicyID][2]uint64{}
+	}
+	h := d.hits[id]
+	d.hits[id] = [2]uint64{h[0] + matched, h[1] + noSA}
+	return nil
+}
+
+// PolicyCounters implements ike.PolicyCounter with the counts recorded by Hit; a policy's
+// counts go with it.
+func (d *Dataplane) PolicyCounters(p *xfrm.Policy) (matched, noSA uint64, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.Policies[p.ID()] == nil {
+		return 0, 0, xfrm.ErrNotFound
+	}
+	h := d.hits[p.ID()]
+	return h[0], h[1], nil
+}
+
+// InvalidFrom records n datagrams with an unknown SPI from peer.
+func (d *Dataplane) InvalidFrom(peer netip.Addr, n uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.invalid == nil {
+		d.invalid = map[netip.Addr]uint64{}
+	}
+	d.invalid[peer] += n
+}
+
+// InvalidSPI implements ike.InvalidSPICounter with the counts recorded by InvalidFrom.
+func (d *Dataplane) InvalidSPI(peer netip.Addr) uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.invalid[peer]
 }
 
 func (d *Dataplane) Counters(sa *xfrm.SA) (xfrm.Counters, error) {
