@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -38,6 +39,7 @@ type UDP struct {
 	handlers  UDPHandlers
 	stats     udpCounters
 	bufs      sync.Pool // *[]byte scratch for marker + message on 4500
+	tap       atomic.Pointer[espTap]
 }
 
 // UDPHandlers receive what the sockets read. They run on the reader goroutines, one per socket:
@@ -225,6 +227,9 @@ func (u *UDP) dispatch(b []byte, local, from netip.AddrPort, natt bool) {
 		u.handlers.IKE(Packet{Local: local, Remote: from, Data: rest})
 	case xfrm.UDPESP:
 		u.stats.espIn.Add(1)
+		if t := u.tap.Load(); t != nil {
+			t.add(false, local, from, rest) // before the handler, which may decrypt in place
+		}
 		if u.handlers.ESP == nil || u.handlers.ESP(rest, from) != nil {
 			u.stats.espRefused.Add(1)
 		}
@@ -295,6 +300,10 @@ func (u *UDP) SendESP(b []byte, to netip.AddrPort) (int, error) {
 		return n, err
 	}
 	u.stats.espOut.Add(1)
+	if t := u.tap.Load(); t != nil {
+		// The kernel picked the source address: the record names only the port.
+		t.add(true, netip.AddrPortFrom(netip.IPv4Unspecified(), u.nattPort), to, b)
+	}
 	return n, nil
 }
 
@@ -331,4 +340,120 @@ func (u *UDP) Close() error {
 	err := errors.Join(u.ike.Close(), u.natt.Close())
 	u.wg.Wait()
 	return err
+}
+
+// ---- ESP tap (for `monitor capture crypto`)
+
+// The ESP tap keeps copies of the ESP-in-UDP datagrams the transport hands to the data plane
+// and sends for it, so that a capture export can show the traffic of the tunnels next to the
+// ISAKMP messages (Wireshark decrypts both with the exported keys). It is off until
+// StartESPTap; while on, each datagram costs one copy under a mutex, off it costs one atomic
+// load. Memory is bounded: at most the given number of datagrams and bytes of payload, the
+// oldest dropped first (and counted). Only the userspace data plane sends its ESP through
+// this transport; with the kernel data plane the tap sees nothing.
+
+// Default bounds of the ESP tap.
+const (
+	DefaultTapPackets = 1000
+	DefaultTapBytes   = 4 << 20
+)
+
+// TappedESP is one ESP-in-UDP datagram the tap recorded.
+type TappedESP struct {
+	Time time.Time
+	Sent bool
+	// Local is the router's address and port. For a sent datagram the address is unspecified
+	// (0.0.0.0): the kernel chose it from the route to Remote.
+	Local, Remote netip.AddrPort
+	Data          []byte // the ESP packet, SPI first (no non-ESP marker); a copy
+}
+
+// TapStatus describes the ESP tap.
+type TapStatus struct {
+	Active               bool // recording
+	Packets, Bytes       int  // held now
+	Dropped              uint64
+	MaxPackets, MaxBytes int
+}
+
+type espTap struct {
+	mu         sync.Mutex
+	active     bool
+	ring       []TappedESP // oldest first from head
+	head, n    int
+	bytes      int
+	maxBytes   int
+	dropped    uint64
+	maxPackets int
+}
+
+// StartESPTap starts recording ESP datagrams, emptied, keeping at most maxPackets datagrams and
+// maxBytes bytes of them (values < 1 select DefaultTapPackets and DefaultTapBytes).
+func (u *UDP) StartESPTap(maxPackets, maxBytes int) {
+	if maxPackets < 1 {
+		maxPackets = DefaultTapPackets
+	}
+	if maxBytes < 1 {
+		maxBytes = DefaultTapBytes
+	}
+	u.tap.Store(&espTap{active: true, ring: make([]TappedESP, maxPackets), maxPackets: maxPackets, maxBytes: maxBytes})
+}
+
+// StopESPTap stops recording; what was recorded stays until the next StartESPTap or ClearESPTap.
+func (u *UDP) StopESPTap() {
+	if t := u.tap.Load(); t != nil {
+		t.mu.Lock()
+		t.active = false
+		t.mu.Unlock()
+	}
+}
+
+// ClearESPTap stops recording and frees what was recorded.
+func (u *UDP) ClearESPTap() { u.tap.Store(nil) }
+
+// ESPTap returns the recorded datagrams, oldest first, and the tap's status.
+func (u *UDP) ESPTap() ([]TappedESP, TapStatus) {
+	t := u.tap.Load()
+	if t == nil {
+		return nil, TapStatus{}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]TappedESP, 0, t.n)
+	for i := 0; i < t.n; i++ {
+		out = append(out, t.ring[(t.head+i)%len(t.ring)])
+	}
+	return out, TapStatus{Active: t.active, Packets: t.n, Bytes: t.bytes, Dropped: t.dropped,
+		MaxPackets: t.maxPackets, MaxBytes: t.maxBytes}
+}
+
+func (t *espTap) add(sent bool, local, remote netip.AddrPort, b []byte) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.active {
+		return
+	}
+	if len(b) > t.maxBytes {
+		t.dropped++
+		return
+	}
+	for t.n > 0 && (t.n == len(t.ring) || t.bytes+len(b) > t.maxBytes) {
+		old := &t.ring[t.head]
+		t.bytes -= len(old.Data)
+		*old = TappedESP{}
+		t.head = (t.head + 1) % len(t.ring)
+		t.n--
+		t.dropped++
+	}
+	t.ring[(t.head+t.n)%len(t.ring)] = TappedESP{Time: now, Sent: sent, Local: local, Remote: remote, Data: append([]byte(nil), b...)}
+	t.n++
+	t.bytes += len(b)
+}
+
+// UDP returns the engine's transport when it is a *UDP (the appliance's), else nil: the
+// capture commands reach the ESP tap through it.
+func (e *Engine) UDP() *UDP {
+	u, _ := e.opts.Transport.(*UDP)
+	return u
 }
