@@ -98,13 +98,14 @@ type Backend struct {
 	mu       sync.RWMutex // guards the tables below
 	closed   bool
 	order    uint64
-	policies []*policyEntry         // by Priority, then insertion order
-	in       map[uint32]*saEntry    // inbound SAs by SPI
-	out      map[uint32][]*saEntry  // outbound SAs by Reqid, oldest first
-	sas      map[xfrm.SAID]*saEntry // every SA
-	routeRef map[netip.Prefix]int   // routes in use, by how many policies
-	noSA     atomic.Uint64          // inbound datagrams with an unknown SPI
-	noPolicy atomic.Uint64          // TUN packets no policy protects
+	policies []*policyEntry                 // by Priority, then insertion order
+	byID     map[xfrm.PolicyID]*policyEntry // the same policies by identity
+	in       map[uint32]*saEntry            // inbound SAs by SPI
+	out      map[uint32][]*saEntry          // outbound SAs by Reqid, oldest first
+	sas      map[xfrm.SAID]*saEntry         // every SA
+	routeRef map[netip.Prefix]int           // routes in use, by how many policies
+	noSA     atomic.Uint64                  // inbound datagrams with an unknown SPI
+	noPolicy atomic.Uint64                  // TUN packets no policy protects
 
 	// peerNoSA counts unknown-SPI datagrams per sender, for the peers of installed SAs and
 	// policies only (so spoofed sources cannot grow it). Entries are added under mu and never
@@ -128,6 +129,7 @@ func newBackend(cfg Config, dev device, rt routes) (*Backend, error) {
 		cfg: cfg, dev: dev, rt: rt, events: newEventQueue(),
 		in: map[uint32]*saEntry{}, out: map[uint32][]*saEntry{}, sas: map[xfrm.SAID]*saEntry{},
 		routeRef: map[netip.Prefix]int{}, peerNoSA: map[netip.Addr]*atomic.Uint64{},
+		byID: map[xfrm.PolicyID]*policyEntry{},
 	}
 	b.bufs.New = func() any { p := make([]byte, 0, maxPacket); return &p }
 	b.wg.Add(1)
@@ -274,10 +276,8 @@ func (b *Backend) AddPolicy(p *xfrm.Policy) error {
 		return xfrm.ErrClosed
 	}
 	id := p.ID()
-	for _, x := range b.policies {
-		if x.p.ID() == id {
-			return fmt.Errorf("userspace: policy %s: %w", p, xfrm.ErrExists)
-		}
+	if b.byID[id] != nil {
+		return fmt.Errorf("userspace: policy %s: %w", p, xfrm.ErrExists)
 	}
 	if routed.IsValid() {
 		if b.routeRef[routed] == 0 && b.rt != nil {
@@ -290,20 +290,26 @@ func (b *Backend) AddPolicy(p *xfrm.Policy) error {
 	b.trackPeerLocked(p.Tmpl.Dst)
 	b.order++
 	e := &policyEntry{p: *p, order: b.order}
-	i, _ := slices.BinarySearchFunc(b.policies, e, func(x, t *policyEntry) int {
-		if x.p.Priority != t.p.Priority {
-			if x.p.Priority < t.p.Priority {
-				return -1
-			}
-			return 1
-		}
-		if x.order < t.order {
+	i, _ := slices.BinarySearchFunc(b.policies, e, policyOrder)
+	b.policies = slices.Insert(b.policies, i, e)
+	b.byID[id] = e
+	return nil
+}
+
+// policyOrder is the order of Backend.policies: Priority, then insertion order (unique).
+func policyOrder(x, t *policyEntry) int {
+	switch {
+	case x.p.Priority != t.p.Priority:
+		if x.p.Priority < t.p.Priority {
 			return -1
 		}
 		return 1
-	})
-	b.policies = slices.Insert(b.policies, i, e)
-	return nil
+	case x.order < t.order:
+		return -1
+	case x.order > t.order:
+		return 1
+	}
+	return 0
 }
 
 // routedPrefix is the prefix an outbound protecting tunnel policy sends into the TUN device.
@@ -322,11 +328,15 @@ func (b *Backend) DelPolicy(p *xfrm.Policy) error {
 		return xfrm.ErrClosed
 	}
 	id := p.ID()
-	i := slices.IndexFunc(b.policies, func(x *policyEntry) bool { return x.p.ID() == id })
-	if i < 0 {
+	old := b.byID[id]
+	if old == nil {
 		return fmt.Errorf("userspace: policy %s: %w", p, xfrm.ErrNotFound)
 	}
-	old := b.policies[i]
+	i, found := slices.BinarySearchFunc(b.policies, old, policyOrder)
+	if !found { // the two tables disagree: a bug, but never remove the wrong policy
+		return fmt.Errorf("userspace: policy %s: not in the ordered table: %w", p, xfrm.ErrNotFound)
+	}
+	delete(b.byID, id)
 	b.policies = slices.Delete(b.policies, i, i+1)
 	if r := routedPrefix(&old.p); r.IsValid() {
 		b.routeRef[r]--
@@ -375,10 +385,8 @@ func (b *Backend) PolicyCounters(p *xfrm.Policy) (matched, noSA uint64, err erro
 	id := p.ID()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for _, x := range b.policies {
-		if x.p.ID() == id {
-			return x.matched.Load(), x.noSA.Load(), nil
-		}
+	if x := b.byID[id]; x != nil {
+		return x.matched.Load(), x.noSA.Load(), nil
 	}
 	return 0, 0, fmt.Errorf("userspace: policy %s: %w", p, xfrm.ErrNotFound)
 }
@@ -422,6 +430,7 @@ func (b *Backend) Close() error {
 	}
 	b.routeRef = map[netip.Prefix]int{}
 	b.policies = nil
+	clear(b.byID)
 	b.mu.Unlock()
 	errs = append(errs, b.dev.Close())
 	b.wg.Wait()
