@@ -296,6 +296,31 @@ func (c *BenchCharon) Swanctl(cmd, name, text string) (string, error) {
 	return string(out), nil
 }
 
+// InitiateAll asks charon over vici to initiate children b1..bn of RateInitiatorConf without
+// waiting for any of them (timeout -1: charon queues the exchange and answers at once), and
+// without its half-open limits.
+func (c *BenchCharon) InitiateAll(n int) error {
+	v, err := lab.DialVici(c.ViciPath())
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	for i := 1; i <= n; i++ {
+		var req lab.ViciMessage
+		req.Set("child", fmt.Sprintf("b%d", i))
+		req.Set("timeout", "-1")
+		req.Set("init-limits", "no")
+		resp, err := v.Request("initiate", &req)
+		if err != nil {
+			return err
+		}
+		if resp.Get("success") != "yes" {
+			return &lab.ViciError{Op: fmt.Sprintf("initiate b%d", i), Msg: resp.Get("errmsg")}
+		}
+	}
+	return nil
+}
+
 // LogCounts is what a charon log at level 0/1 says about a run.
 type LogCounts struct {
 	IKEUp, ChildUp int       // "IKE_SA ... established", "CHILD_SA ... established"

@@ -3,8 +3,9 @@
 //
 // # Setup rate
 //
-// One initiator, strongSwan 5.9.8 in a namespace, opens N tunnels at once (swanctl loads N
-// connections with start_action=start). Each connection has its own identity (bI.left.lab), so
+// One initiator, strongSwan 5.9.8 in a namespace, opens N tunnels at once (its N connections are
+// loaded first, then all initiated over vici without waiting). Each connection has its own
+// identity (bI.left.lab), so
 // each gets its own Main Mode IKE SA and its own Quick Mode CHILD SA with PFS group 14:
 // IKE aes256-sha256-modp2048, ESP aes256-sha1, proxies 10.1.x.y/32 <-> 10.2.x.y/32. The
 // responder is first a strongSwan charon, then the Tunnelbox binary configured only through

@@ -87,7 +87,7 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 		o.Timeout = 180 * time.Second
 	}
 	res := RateResult{Responder: responder, N: o.N}
-	initConf, err := RateInitiatorConf(o.N, "start")
+	initConf, err := RateInitiatorConf(o.N, "none")
 	if err != nil {
 		return res, err
 	}
@@ -160,7 +160,9 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 	if err != nil {
 		return res, err
 	}
-	if _, err := ini.Swanctl("--load-creds", "swanctl.conf", initConf); err != nil {
+	// Connections and secrets are loaded before the clock starts; then InitiateAll asks for all N
+	// at once, so the run measures negotiation, not configuration loading.
+	if _, err := ini.Swanctl("--load-all", "swanctl.conf", initConf); err != nil {
 		return res, err
 	}
 	r0, err := ProcCPU(respPid)
@@ -183,9 +185,10 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 	if err != nil {
 		return res, err
 	}
+	stopProfile := startProfile(t, respPid, "rate-"+responder)
+	defer stopProfile()
 	t0 := time.Now()
-	// start_action=start: charon initiates each connection as it is loaded.
-	if _, err := ini.Swanctl("--load-conns", "swanctl.conf", initConf); err != nil {
+	if err := ini.InitiateAll(o.N); err != nil {
 		return res, err
 	}
 	deadline := t0.Add(o.Timeout)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,26 +108,39 @@ func RunThroughputTunnelbox(t testing.TB, bin string, s Suite, d time.Duration) 
 	return measure(t, res, f.L.Host, f.R.Host, f.R.HostAddr, pids, d)
 }
 
-// ProfileDir, when set, makes every throughput measurement record a perf CPU profile of both
-// gateway processes into ProfileDir/<impl>-<suite>-<L|R>.perf.data (`perf report -i FILE`).
+// ProfileDir, when set, makes every measurement record a perf CPU profile of the processes
+// measured: both gateways of a throughput run (<impl>-<suite>-<L|R>.perf.data) and the
+// responder of a setup-rate run (rate-<responder>.perf.data). Read them with `perf report -i`.
 var ProfileDir string
+
+// startProfile starts `perf record` on pid into ProfileDir/name.perf.data and returns the
+// function that stops it (SIGINT makes perf write its file). Without ProfileDir, or if perf
+// cannot start, it does nothing.
+func startProfile(t testing.TB, pid int, name string) (stop func()) {
+	if ProfileDir == "" {
+		return func() {}
+	}
+	out := filepath.Join(ProfileDir, name+".perf.data")
+	cmd := exec.Command("perf", "record", "-q", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
+	if err := cmd.Start(); err != nil {
+		t.Logf("perf record: %v", err)
+		return func() {}
+	}
+	return func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		if err := cmd.Wait(); err != nil {
+			t.Logf("perf record %s: %v", name, err)
+		}
+	}
+}
 
 func measure(t testing.TB, res ThroughputResult, client, server *lab.Netns, addr netip.Addr, pids [2]int, d time.Duration) (ThroughputResult, error) {
 	var c0 [2]time.Duration
 	for i, p := range pids {
 		c0[i], _ = ProcCPU(p)
 	}
-	if ProfileDir != "" {
-		for i, p := range pids {
-			out := filepath.Join(ProfileDir, fmt.Sprintf("%s-%s-%s.perf.data", res.Impl, res.Suite, [2]string{"L", "R"}[i]))
-			secs := strconv.Itoa(int(d/time.Second) + 1)
-			cmd := exec.Command("perf", "record", "-q", "-F", "499", "-g", "-p", strconv.Itoa(p), "-o", out, "--", "sleep", secs)
-			if err := cmd.Start(); err != nil {
-				t.Logf("perf record: %v", err)
-				continue
-			}
-			defer cmd.Wait()
-		}
+	for i, p := range pids {
+		defer startProfile(t, p, fmt.Sprintf("%s-%s-%s", res.Impl, res.Suite, [2]string{"L", "R"}[i]))()
 	}
 	ir, err := Iperf3(t, client, server, addr, d)
 	if err != nil {
