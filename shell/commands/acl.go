@@ -51,8 +51,10 @@ const (
 )
 
 // ACLCounter reports how many packets matched an access-list entry (`show access-lists`
-// prints "(N matches)"). The data plane implements it and attaches it with SetACLCounter;
-// until then every entry has no matches and no counter is printed.
+// prints "(N matches)"). The IKE engine implements it for crypto ACL lines (ike.Engine.
+// ACLMatches maps the data plane's per-policy counts to the lines the policies came from);
+// cmd/tunnelbox attaches it with SetACLCounter while the engine runs. Without one every entry
+// has no matches and no counter is printed.
 type ACLCounter interface {
 	ACLMatches(list string, seq int) uint64
 }

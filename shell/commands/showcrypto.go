@@ -397,17 +397,30 @@ func showIPsecSA(c *shell.Context, a parser.Args) error {
 			c.Printf("interface: %s\n    Crypto map tag: %s, local addr %v\n", f.iface, f.mapName, f.ifAddr)
 			lastIface = f.iface
 		}
-		printFlow(c, f, detail)
+		printFlow(c, f, st, detail)
 	}
 	return nil
 }
 
-func printFlow(c *shell.Context, f *flow, detail bool) {
+// flowDrops are the counters of a block that no SA holds: the packets its outbound policy
+// dropped while no SA existed (IOS "#pkts no sa (send)", kept across SA pairs and rekeys), and
+// the ESP datagrams its peer sent with an unknown SPI ("#pkts invalid sa (rcv)"). An unknown
+// SPI cannot be tied to one proxy pair, so every block of that peer shows the peer's count.
+func flowDrops(f *flow, st ike.Status) (noSA, invalidSA uint64) {
+	noSA = st.Flows[ike.FlowKey{Local: f.local, Remote: f.remote}].NoSA
+	if f.peer.IsValid() {
+		invalidSA = st.InvalidSPI[f.peer]
+	}
+	return noSA, invalidSA
+}
+
+func printFlow(c *shell.Context, f *flow, st ike.Status, detail bool) {
 	var in, out xfrm.Counters
 	for _, ch := range f.children {
 		add(&in, ch.In)
 		add(&out, ch.Out)
 	}
+	noSA, invalidSA := flowDrops(f, st)
 	nw := f.newest()
 	port := uint16(ike.PortIKE)
 	local, remote := f.ifAddr, f.peer
@@ -426,17 +439,21 @@ func printFlow(c *shell.Context, f *flow, detail bool) {
 	c.Printf("    #pkts not compressed: 0, #pkts compr. failed: 0\n")
 	c.Printf("    #pkts not decompressed: 0, #pkts decompress failed: 0\n")
 	if detail {
-		c.Printf("    #pkts no sa (send) 0, #pkts invalid sa (rcv) 0\n")
+		// Outbound SAs count sequence-number exhaustion (RFC 4303 §3.3.3) as ErrReplay: IOS's
+		// replay rollover on the send side. The receive side has no rollover without ESN.
+		c.Printf("    #pkts no sa (send) %d, #pkts invalid sa (rcv) %d\n", noSA, invalidSA)
 		c.Printf("    #pkts encaps failed (send) %d, #pkts decaps failed (rcv) %d\n", out.ErrOther, in.ErrDecrypt+in.ErrOther)
 		c.Printf("    #pkts invalid prot (recv) 0, #pkts verify failed: %d\n", in.ErrAuth)
 		c.Printf("    #pkts invalid identity (recv) 0, #pkts invalid len (rcv) 0\n")
-		c.Printf("    #pkts replay rollover (send): 0, #pkts replay rollover (rcv) 0\n")
+		c.Printf("    #pkts replay rollover (send): %d, #pkts replay rollover (rcv) 0\n", out.ErrReplay)
 		c.Printf("    ##pkts replay failed (rcv): %d\n", in.ErrReplay)
 		c.Printf("    #pkts tagged (send): 0, #pkts untagged (rcv): 0\n")
 		c.Printf("    #pkts not tagged (send): 0, #pkts not untagged (rcv): 0\n")
 		c.Printf("    #pkts internal err (send): 0, #pkts internal err (recv) 0\n")
 	} else {
-		c.Printf("    #send errors %d, #recv errors %d\n", out.ErrOther,
+		// The SAs' own errors: drops before an SA was found (no SA yet, unknown SPI) are in
+		// the detail view only, as on IOS.
+		c.Printf("    #send errors %d, #recv errors %d\n", out.ErrOther+out.ErrReplay,
 			in.ErrReplay+in.ErrAuth+in.ErrDecrypt+in.ErrOther)
 	}
 	c.Printf("\n     local crypto endpt.: %v, remote crypto endpt.: %v\n", local, remote)
