@@ -16,6 +16,7 @@ import (
 	"github.com/tunnelbox/tunnelbox/ike"
 	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
 	"github.com/tunnelbox/tunnelbox/shell"
+	"github.com/tunnelbox/tunnelbox/shell/commands"
 	"github.com/tunnelbox/tunnelbox/xfrm/userspace"
 )
 
@@ -169,6 +170,9 @@ func (c *cryptoPlane) startLocked(cfg *runningconfig.Config) error {
 		}
 	}
 	c.app.SetEngine(e)
+	// `show access-lists` counts crypto ACL matches: the engine maps the data plane's
+	// per-policy counts to the lines its policies came from.
+	commands.SetACLCounter(c.app, e)
 	return nil
 }
 
@@ -228,6 +232,7 @@ func (c *cryptoPlane) Close() {
 		return
 	}
 	c.app.SetEngine(nil)
+	commands.SetACLCounter(c.app, nil)
 	if c.stopEv != nil {
 		c.stopEv()
 	}
