@@ -30,22 +30,36 @@ import (
 //	    configuration lines to compare on both ends.
 //	monitor capture crypto export WORD [peer A.B.C.D]
 //	    writes the ISAKMP messages of those exchanges as a pcap (raw IPv4/UDP, what the
-//	    router sent and received) and, next to it, WORD.ikev1_decryption_table and
-//	    WORD.esp_sa: Wireshark's UAT files (the same lines its profile keeps) with the phase-1
-//	    encryption keys and the keys of the live IPsec SAs, so that Wireshark or
-//	    `tshark -o uat:ikev1_decryption_table:LINE -o uat:esp_sa:LINE` shows the capture
-//	    decrypted. ESP packets travel through the data plane, not the engine: capture them
-//	    separately (tcpdump) and open them with the same esp_sa file.
+//	    router sent and received), with the ESP-in-UDP datagrams the capture point recorded
+//	    merged in by time, and, next to it, WORD.ikev1_decryption_table and WORD.esp_sa:
+//	    Wireshark's UAT files (the same lines its profile keeps) with the phase-1 encryption
+//	    keys and the keys of the live IPsec SAs, so that Wireshark or
+//	    `tshark -o uat:ikev1_decryption_table:LINE -o uat:esp_sa:LINE
+//	    -o esp.enable_encryption_decode:TRUE` shows the capture decrypted.
+//	monitor capture crypto start [limit packets (1-100000)]
+//	monitor capture crypto stop | clear
+//	    the capture point of the ESP traffic, in the style of IOS-XE's Embedded Packet
+//	    Capture: start records every ESP-in-UDP datagram the router receives and sends on UDP
+//	    4500 (the userspace data plane's traffic; the kernel data plane's ESP bypasses it),
+//	    at most the packet limit (default 1000) and 4 MB, the oldest dropped first; stop ends
+//	    recording and keeps the buffer for export; clear frees it.
 const (
 	helpExchange   = "Show the last ISAKMP exchanges as a message ladder (teaching view)"
 	helpExchPeer   = "Exchanges with one peer"
 	helpExchAddr   = "IP address of the peer"
 	helpMonitor    = "Monitoring different system events"
 	helpCapture    = "Monitor Capture"
-	helpCapCrypto  = "ISAKMP messages of the crypto engine, with their keys"
+	helpCapCrypto  = "ISAKMP messages and ESP traffic of the crypto engine, with their keys"
 	helpCapExport  = "Export the messages as a pcap file and Wireshark key files"
 	helpCapFile    = "File name (the key files are written next to it)"
-	shortValueHalf = 8 // hex digits kept at each end of a shortened value
+	helpCapStart   = "Start recording the ESP-in-UDP datagrams of the data plane"
+	helpCapStop    = "Stop recording (the buffer is kept for export)"
+	helpCapClear   = "Clear the recorded datagrams"
+	helpCapLimit   = "Limit the capture"
+	helpCapLimPkts = "Limit on the number of packets (default 1000)"
+	helpCapNPkts   = "Number of packets"
+	capPoint       = "crypto" // the capture point's name in the messages
+	shortValueHalf = 8        // hex digits kept at each end of a shortened value
 )
 
 // RegisterTeach installs the teaching views.
@@ -58,6 +72,15 @@ func RegisterTeach(app *shell.App) error {
 		{Syntax: "monitor capture crypto export WORD$file [peer A.B.C.D$peer]",
 			Help: []string{helpMonitor, helpCapture, helpCapCrypto, helpCapExport, helpCapFile, helpExchPeer, helpExchAddr},
 			Priv: 15, Handler: shell.Handler(exportCapture)},
+		{Syntax: "monitor capture crypto start [limit packets (1-100000)$packets]",
+			Help: []string{helpMonitor, helpCapture, helpCapCrypto, helpCapStart, helpCapLimit, helpCapLimPkts, helpCapNPkts},
+			Priv: 15, Handler: shell.Handler(startCapture)},
+		{Syntax: "monitor capture crypto stop",
+			Help: []string{helpMonitor, helpCapture, helpCapCrypto, helpCapStop},
+			Priv: 15, Handler: shell.Handler(stopCapture)},
+		{Syntax: "monitor capture crypto clear",
+			Help: []string{helpMonitor, helpCapture, helpCapCrypto, helpCapClear},
+			Priv: 15, Handler: shell.Handler(clearCapture)},
 	}
 	return install(g, ms.Exec, "teaching views", cmds...)
 }
@@ -669,26 +692,31 @@ type Capture struct {
 	Pcap          []byte
 	IKEv1Table    []string // ikev1_decryption_table lines: initiator cookie,encryption key (hex, unquoted as Wireshark writes byte fields)
 	ESPSA         []string // esp_sa lines
-	Messages      int
+	Messages      int      // ISAKMP messages written
+	ESPPackets    int      // ESP datagrams written
 	ISAKMPSAs     int
 	IPsecSAKeyed  int
 	SkippedNonV4  int
-	FirstExchange time.Time
+	SkippedNoAddr int       // sent ESP datagrams whose source address could not be told (no SA, no exchange)
+	FirstExchange time.Time // time of the first datagram written
 }
 
-// BuildCapture turns traced ISAKMP messages and the live IPsec SAs into a capture.
-func BuildCapture(evs []ike.Event, children []ike.ChildInfo) *Capture {
+// capRecord is one datagram of the pcap.
+type capRecord struct {
+	t        time.Time
+	src, dst netip.AddrPort
+	payload  []byte
+}
+
+// BuildCapture turns traced ISAKMP messages, recorded ESP datagrams (the ESP tap, possibly
+// none) and the live IPsec SAs into a capture; the datagrams are written in time order. A sent
+// ESP datagram's source address (the kernel chose it) is the local address of the SA its SPI
+// belongs to, else the router's address in the last exchange with that peer.
+func BuildCapture(evs []ike.Event, children []ike.ChildInfo, esp []ike.TappedESP) *Capture {
 	cp := &Capture{}
-	var buf bytes.Buffer
-	hdr := make([]byte, 24)
-	binary.LittleEndian.PutUint32(hdr[0:], pcapMagic)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], pcapSnapLen)
-	binary.LittleEndian.PutUint32(hdr[20:], linktypeRaw)
-	buf.Write(hdr)
+	var recs []capRecord
 	seenKey := map[[8]byte]bool{}
-	id := uint16(1)
+	lastLocal := map[netip.Addr]netip.Addr{} // peer -> our address in its exchanges
 	for _, ev := range evs {
 		pt := ev.Packet
 		if ev.Kind != ike.EvPacket || pt == nil {
@@ -698,6 +726,7 @@ func BuildCapture(evs []ike.Event, children []ike.ChildInfo) *Capture {
 			cp.SkippedNonV4++
 			continue
 		}
+		lastLocal[pt.Remote.Addr()] = pt.Local.Addr()
 		src, dst := pt.Local, pt.Remote
 		if !pt.Sent {
 			src, dst = dst, src
@@ -706,15 +735,7 @@ func BuildCapture(evs []ike.Event, children []ike.ChildInfo) *Capture {
 		if src.Port() == ike.PortNATT || dst.Port() == ike.PortNATT {
 			payload = append(make([]byte, nonESPMarker), pt.Wire...)
 		}
-		pkt := ipv4UDP(src, dst, payload, id)
-		id++
-		rec := make([]byte, 16)
-		binary.LittleEndian.PutUint32(rec[0:], uint32(ev.Time.Unix()))
-		binary.LittleEndian.PutUint32(rec[4:], uint32(ev.Time.Nanosecond()/1000))
-		binary.LittleEndian.PutUint32(rec[8:], uint32(len(pkt)))
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(pkt)))
-		buf.Write(rec)
-		buf.Write(pkt)
+		recs = append(recs, capRecord{t: ev.Time, src: src, dst: dst, payload: payload})
 		cp.Messages++
 		if pt.Keys != nil && len(pt.Wire) >= 8 {
 			var ck [8]byte
@@ -725,6 +746,60 @@ func BuildCapture(evs []ike.Event, children []ike.ChildInfo) *Capture {
 				cp.ISAKMPSAs++
 			}
 		}
+	}
+	outSPI := map[uint32]netip.Addr{} // outbound SPI -> our tunnel address
+	for _, ch := range children {
+		outSPI[ch.SPIOut] = ch.Local.Addr()
+	}
+	for _, d := range esp {
+		local, remote := d.Local, d.Remote
+		if d.Sent && local.Addr().IsUnspecified() {
+			a, ok := netip.Addr{}, false
+			if len(d.Data) >= 4 {
+				a, ok = outSPI[binary.BigEndian.Uint32(d.Data)]
+			}
+			if !ok {
+				a, ok = lastLocal[remote.Addr()]
+			}
+			if !ok {
+				cp.SkippedNoAddr++
+				continue
+			}
+			local = netip.AddrPortFrom(a, local.Port())
+		}
+		if !local.Addr().Is4() || !remote.Addr().Is4() {
+			cp.SkippedNonV4++
+			continue
+		}
+		src, dst := local, remote
+		if !d.Sent {
+			src, dst = dst, src
+		}
+		recs = append(recs, capRecord{t: d.Time, src: src, dst: dst, payload: d.Data})
+		cp.ESPPackets++
+	}
+	slices.SortStableFunc(recs, func(a, b capRecord) int { return a.t.Compare(b.t) })
+
+	var buf bytes.Buffer
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], pcapMagic)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], pcapSnapLen)
+	binary.LittleEndian.PutUint32(hdr[20:], linktypeRaw)
+	buf.Write(hdr)
+	for i, r := range recs {
+		if i == 0 {
+			cp.FirstExchange = r.t
+		}
+		pkt := ipv4UDP(r.src, r.dst, r.payload, uint16(i+1))
+		rec := make([]byte, 16)
+		binary.LittleEndian.PutUint32(rec[0:], uint32(r.t.Unix()))
+		binary.LittleEndian.PutUint32(rec[4:], uint32(r.t.Nanosecond()/1000))
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(pkt)))
+		binary.LittleEndian.PutUint32(rec[12:], uint32(len(pkt)))
+		buf.Write(rec)
+		buf.Write(pkt)
 	}
 	for _, ch := range children {
 		enc, ok1 := wiresharkEncr[ch.Transform.ESPCipher]
@@ -746,17 +821,81 @@ func BuildCapture(evs []ike.Event, children []ike.ChildInfo) *Capture {
 	return cp
 }
 
+// capTransport returns the router's UDP transport (where the ESP tap lives), or an IOS-style
+// message when ISAKMP is not running.
+func capTransport(c *shell.Context) (*ike.UDP, error) {
+	e := c.App.Engine()
+	if e == nil {
+		return nil, shell.Msgf("%% Capture point %s: ISAKMP is not running (no crypto map is applied to an interface)", capPoint)
+	}
+	u := e.UDP()
+	if u == nil {
+		return nil, shell.Msgf("%% Capture point %s: the crypto engine has no UDP transport to capture on", capPoint)
+	}
+	return u, nil
+}
+
+func startCapture(c *shell.Context, a parser.Args) error {
+	u, err := capTransport(c)
+	if err != nil {
+		return err
+	}
+	n := ike.DefaultTapPackets
+	if a.Has("packets") {
+		n = a.Int("packets")
+	}
+	u.StartESPTap(n, ike.DefaultTapBytes)
+	c.Printf("Started capture point : %s\n", capPoint)
+	return nil
+}
+
+func stopCapture(c *shell.Context, _ parser.Args) error {
+	u, err := capTransport(c)
+	if err != nil {
+		return err
+	}
+	_, st := u.ESPTap()
+	if !st.Active {
+		return shell.Msgf("%% Capture point %s is not active", capPoint)
+	}
+	u.StopESPTap()
+	_, st = u.ESPTap()
+	c.Printf("Stopped capture point : %s\n", capPoint)
+	c.Printf("%d ESP packets (%d bytes) in the buffer, %d dropped at the limit\n", st.Packets, st.Bytes, st.Dropped)
+	return nil
+}
+
+func clearCapture(c *shell.Context, _ parser.Args) error {
+	u, err := capTransport(c)
+	if err != nil {
+		return err
+	}
+	u.ClearESPTap()
+	return nil
+}
+
 func exportCapture(c *shell.Context, a parser.Args) error {
 	path := a.Str("file")
 	var children []ike.ChildInfo
+	var esp []ike.TappedESP
+	tapped := false
 	if e := c.App.Engine(); e != nil {
 		for _, ch := range e.Status().IPsec {
 			if !a.Has("peer") || ch.Peer == a.IP("peer") {
 				children = append(children, ch)
 			}
 		}
+		if u := e.UDP(); u != nil {
+			all, st := u.ESPTap()
+			tapped = st.Active || st.Packets > 0
+			for _, d := range all {
+				if !a.Has("peer") || d.Remote.Addr() == a.IP("peer") {
+					esp = append(esp, d)
+				}
+			}
+		}
 	}
-	cp := BuildCapture(history(c, a), children)
+	cp := BuildCapture(history(c, a), children, esp)
 	files := []struct {
 		name string
 		data []byte
@@ -770,9 +909,19 @@ func exportCapture(c *shell.Context, a parser.Args) error {
 			return shell.Msgf("%%Error opening %s (%v)", f.name, err)
 		}
 	}
-	c.Printf("Exported %d ISAKMP messages to %s\n", cp.Messages, path)
+	if tapped {
+		c.Printf("Exported %d ISAKMP messages and %d ESP packets to %s\n", cp.Messages, cp.ESPPackets, path)
+	} else {
+		c.Printf("Exported %d ISAKMP messages to %s\n", cp.Messages, path)
+	}
 	c.Printf("Wireshark keys: %s.ikev1_decryption_table (%d ISAKMP SAs), %s.esp_sa (%d IPsec SA pairs)\n",
 		path, cp.ISAKMPSAs, path, cp.IPsecSAKeyed)
+	if cp.ESPPackets > 0 {
+		c.Printf("ESP decryption needs Wireshark's preference esp.enable_encryption_decode:TRUE as well\n")
+	}
+	if cp.SkippedNoAddr > 0 {
+		c.Printf("%d ESP packets left out: their SA and exchange are gone\n", cp.SkippedNoAddr)
+	}
 	return nil
 }
 
