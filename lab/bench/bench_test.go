@@ -148,6 +148,7 @@ func TestParseCharonLog(t *testing.T) {
 		"23:59:59.020 12[IKE] CHILD_SA b1{1} established with SPIs c1a2b3c4_i c5d6e7f8_o and TS 10.1.0.2/32 === 10.2.0.2/32",
 		"00:00:00.250 05[IKE] IKE_SA b2[2] established between 192.0.2.1[b2.left.lab]...192.0.2.2[192.0.2.2]",
 		"00:00:00.300 05[IKE] CHILD_SA b2{2} established with SPIs c1a2b3c5_i c5d6e7f9_o and TS 10.1.0.3/32 === 10.2.0.3/32",
+		"00:00:09.080 05[IKE] CHILD_SA b3{3} established with SPIs c1a2b3c6_i c5d6e7fa_o and TS 10.1.0.4/32 === 10.2.0.4/32",
 		"00:00:01.000 07[IKE] giving up after 5 retransmits",
 		"00:00:01.001 07[IKE] establishing IKE_SA failed, peer not responding",
 		"",
@@ -156,8 +157,8 @@ func TestParseCharonLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := LogCounts{IKEUp: 2, ChildUp: 2, Retransmits: 1, Failures: 2,
-		LastChild: time.Date(2026, 3, 2, 0, 0, 0, 300e6, time.Local)}
+	want := LogCounts{IKEUp: 2, ChildUp: 3, Retransmits: 1, Failures: 2,
+		LastChild: time.Date(2026, 3, 2, 0, 0, 9, 80e6, time.Local)} // 09 and 080 are decimal
 	if !c.LastChild.Equal(want.LastChild) {
 		t.Errorf("LastChild = %v, want %v (after midnight)", c.LastChild, want.LastChild)
 	}

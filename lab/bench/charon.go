@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -354,10 +355,14 @@ func ParseCharonLog(r io.Reader, ref time.Time) (LogCounts, error) {
 			if m == nil {
 				return c, &ParseError{What: "charon log", Msg: "CHILD_SA line without a timestamp: " + line}
 			}
-			var h, mi, s, ms int
-			fmt.Sscan(m[1]+" "+m[2]+" "+m[3]+" "+m[4], &h, &mi, &s, &ms)
-			ts := day.Add(time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute +
-				time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond)
+			// Decimal with leading zeros ("09"): strconv, not fmt.Sscan, which reads 0-prefixed
+			// numbers as octal.
+			var v [4]int
+			for i := range v {
+				v[i], _ = strconv.Atoi(m[i+1]) // two or three digits: cannot fail
+			}
+			ts := day.Add(time.Duration(v[0])*time.Hour + time.Duration(v[1])*time.Minute +
+				time.Duration(v[2])*time.Second + time.Duration(v[3])*time.Millisecond)
 			if ts.Before(ref.Add(-12 * time.Hour)) {
 				ts = ts.Add(24 * time.Hour)
 			}
