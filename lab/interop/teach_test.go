@@ -142,6 +142,10 @@ func runTeach(t *testing.T, tc swCase) {
 	}
 	gw := StartRouter(t, l.Gw, "gwL")
 	gw.MustExec(t, siteConfig("gwL", l, r, tc.pfs).Lines()...)
+	// The capture point records the ESP traffic from now on (ISAKMP is always traced).
+	if out := gw.MustExec(t, "monitor capture crypto start"); !strings.Contains(out, "Started capture point : crypto") {
+		t.Fatalf("capture start:\n%s", out)
+	}
 
 	switch {
 	case tc.tbInit && tc.aggressive:
@@ -167,6 +171,10 @@ func runTeach(t *testing.T, tc swCase) {
 		t.Errorf("hostL -> hostR through the tunnel: %d of 3 replies", n)
 	}
 	up := time.Since(start)
+	stop := gw.MustExec(t, "monitor capture crypto stop")
+	if !strings.Contains(stop, "Stopped capture point : crypto") || !strings.Contains(stop, "6 ESP packets") {
+		t.Errorf("capture stop: %q, want 6 ESP packets (3 echoes each way)", stop)
+	}
 
 	// The teaching view, through the console.
 	out := gw.MustExec(t, "show crypto isakmp exchange peer "+r.Outer.String())
@@ -244,13 +252,52 @@ func runTeach(t *testing.T, tc swCase) {
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "exchange.pcap")
 	exp := gw.MustExec(t, "monitor capture crypto export "+pcap+" peer "+r.Outer.String())
-	if !strings.Contains(exp, "Exported ") {
+	if !strings.Contains(exp, "ISAKMP messages and 6 ESP packets to ") {
 		t.Fatalf("export:\n%s", exp)
 	}
 	lab.KeepArtifacts(t, pcap, pcap+".ikev1_decryption_table", pcap+".esp_sa")
 	args := exportedKeyArgs(t, pcap)
-	checkExportedQuickMode(t, pcap, args, kl, len(want))
+	checkExportedQuickMode(t, pcap, args, kl, len(want)+6)
+	checkExportedESP(t, pcap, args, l, r, 3)
 	t.Logf("timing: tunnel up and pinged at %v, all checks at %v", up.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// checkExportedESP asserts that tshark decrypts (and authenticates) every ESP datagram of the
+// export with the exported esp_sa lines: echoes echo requests (hostL -> hostR) and as many
+// replies, each inside UDP-encapsulated ESP between the gateways.
+func checkExportedESP(t *testing.T, pcap string, args []string, l, r Site, echoes int) {
+	t.Helper()
+	pkts, err := lab.Dissect(pcap, append(args, "-Y", "esp")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, rep := 0, 0
+	for _, p := range pkts {
+		out := p.Src == l.Outer.String() && p.Dst == r.Outer.String()
+		in := p.Src == r.Outer.String() && p.Dst == l.Outer.String()
+		switch {
+		case !p.Has("udpencap") || !p.Has("icmp") || (!out && !in):
+			t.Errorf("frame %d %s > %s %v %q: not a decrypted echo inside ESP in UDP between the gateways", p.Number, p.Src, p.Dst, p.Protocols, p.Info)
+		case out && strings.Contains(p.Info, "Echo (ping) request"):
+			req++
+		case in && strings.Contains(p.Info, "Echo (ping) reply"):
+			rep++
+		default:
+			t.Errorf("frame %d %s > %s: unexpected inner packet %q", p.Number, p.Src, p.Dst, p.Info)
+		}
+	}
+	good, err := lab.Dissect(pcap, append(args, "-Y", "esp.icv_good == 1")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) != len(pkts) {
+		t.Errorf("tshark verified the ICV of %d of %d ESP frames with the exported keys", len(good), len(pkts))
+	}
+	if req != echoes || rep != echoes {
+		t.Errorf("exported ESP decrypted by tshark: %d echo requests, %d replies; want %d each", req, rep, echoes)
+	} else {
+		t.Logf("exported ESP: %d echo requests and %d replies decrypted and authenticated by tshark", req, rep)
+	}
 }
 
 // exportedKeyArgs turns the key files written next to pcap into tshark options.
