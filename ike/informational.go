@@ -155,10 +155,11 @@ func (e *Engine) sendDeleteAll(sa *isakmpSA) {
 func (e *Engine) initialContact(sa *isakmpSA) {
 	peer := sa.remote.Addr()
 	e.debugf(sa.connID, peer, "ISAKMP:(%d):received INITIAL-CONTACT from %v: removing older SAs", sa.connID, peer)
-	for _, o := range e.sortedSAs() {
-		if o != sa && o.remote.Addr() == peer && o.peerID == sa.peerID {
-			e.deleteSA(o, ReasonDeleted, false)
-		}
+	older := e.sortedSAsWhere(func(o *isakmpSA) bool {
+		return o != sa && o.remote.Addr() == peer && o.peerID == sa.peerID
+	})
+	for _, o := range older {
+		e.deleteSA(o, ReasonDeleted, false)
 	}
 	for _, c := range slices.Clone(e.children) {
 		if c.Peer == peer && c.PeerID == sa.peerID && c.P1ConnID != sa.connID {
