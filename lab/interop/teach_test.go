@@ -197,8 +197,11 @@ func runTeach(t *testing.T, tc swCase) {
 		t.Fatalf("charon logged %d IKE SAs, want 1", len(kl.IKE))
 	}
 	ik := kl.IKE[0]
-	for name, want := range map[string][]byte{"SKEYID": ik.SKEYID, "SKEYID_d": ik.SKEYIDd, "SKEYID_a": ik.SKEYIDa,
-		"SKEYID_e": ik.SKEYIDe, "Ka": ik.EncKey} {
+	for _, k := range []struct {
+		name string
+		want []byte
+	}{{"SKEYID", ik.SKEYID}, {"SKEYID_d", ik.SKEYIDd}, {"SKEYID_a", ik.SKEYIDa}, {"SKEYID_e", ik.SKEYIDe}, {"Ka", ik.EncKey}} {
+		name, want := k.name, k.want
 		got, ok := v.Keys[name]
 		switch {
 		case !ok:

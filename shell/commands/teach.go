@@ -42,7 +42,7 @@ import (
 //	    Capture: start records every ESP-in-UDP datagram the router receives and sends on UDP
 //	    4500 (the userspace data plane's traffic; the kernel data plane's ESP bypasses it),
 //	    at most the packet limit (default 1000) and 4 MB, the oldest dropped first; stop ends
-//	    recording and keeps the buffer for export; clear frees it.
+//	    recording and keeps the buffer for export; clear stops it and frees the buffer.
 const (
 	helpExchange   = "Show the last ISAKMP exchanges as a message ladder (teaching view)"
 	helpExchPeer   = "Exchanges with one peer"
@@ -269,11 +269,18 @@ func explainMessage(c *shell.Context, st *exchangeState, d *decoded) {
 				note(c, "%s", line)
 			}
 		case *isakmp.KE:
-			note(c, "KE: g^x %s", short(p.Data))
+			// The RFC 2409 names: g^xi from the initiator (of phase 1, or of the Quick Mode
+			// with PFS), g^xr from the responder; the formulas below use them.
 			if sentByInitiator(st, d) {
-				st.gxi = p.Data
+				note(c, "KE: g^xi %s", short(p.Data))
+				if h.MessageID == 0 {
+					st.gxi = p.Data
+				}
 			} else {
-				st.gxr = p.Data
+				note(c, "KE: g^xr %s", short(p.Data))
+				if h.MessageID == 0 {
+					st.gxr = p.Data
+				}
 			}
 		case *isakmp.Nonce:
 			who := "Nr"
