@@ -32,6 +32,11 @@
 // outbound policies becomes xfrm.EventAcquire with the policy and the packet's flow; an EXPIRE
 // of one of its SAs becomes EventExpireSoft or EventExpireHard with the cause inferred from the
 // counters. The kernel removes a state at its hard expiry; DelSA then returns xfrm.ErrNotFound.
+// The kernel checks byte and packet limits before it counts a packet (xfrm_state_check_expire
+// precedes the curlft update in xfrm_output_one and xfrm_input): the packet that crosses a
+// limit still passes, the next one raises the event (and, past the hard limit, is dropped), so
+// an SA that goes idle just past its soft byte limit raises nothing until traffic resumes.
+// Time limits run on the state's own timer, which first fires one second after the add.
 //
 // # Namespaces and errors
 //

@@ -570,10 +570,26 @@ func TestExpire(t *testing.T) {
 		t.Errorf("DelSA after soft expiry: %v", err)
 	}
 
+	// Byte limits: the kernel checks a state's limits before it counts the packet
+	// (xfrm_state_check_expire, then curlft.bytes += len, in xfrm_output_one and
+	// xfrm_input), so the packet that crosses a limit passes and the next one raises the
+	// event. Three 84-octet echo requests reach 252 octets, past the soft limit of 200: the
+	// fourth raises the soft expiry, and three are not enough.
 	abA, _, _, _ := p.tunnel(t, func(ab, ba *xfrm.SA, side int) {
 		ab.Lifetime = xfrm.Lifetime{SoftBytes: 200, HardBytes: 100000}
 	})
 	if err := ping(p.a, 3); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.ba.Counters(abA); err != nil || c.Bytes != 3*84 {
+		t.Fatalf("A out after 3 pings: %+v %v, want %d octets", c, err, 3*84)
+	}
+	select {
+	case ev := <-p.ba.Events():
+		t.Fatalf("event %v %+v before the packet after the one crossing the soft byte limit", ev.Kind, ev.SA)
+	default:
+	}
+	if err := ping(p.a, 1); err != nil {
 		t.Fatal(err)
 	}
 	ev = waitEvent(t, p.ba, xfrm.EventExpireSoft)
