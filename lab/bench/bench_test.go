@@ -313,7 +313,8 @@ func TestReport(t *testing.T) {
 		t.Fatalf("best-of bookkeeping: %+v", rep.Rate[0])
 	}
 	tp := func(impl string, mbps float64, l, r time.Duration) *ThroughputResult {
-		return &ThroughputResult{Impl: impl, Iperf3Result: Iperf3Result{ReceivedBps: mbps * 1e6, Duration: 10 * time.Second}, GwCPU: [2]time.Duration{l, r}}
+		return &ThroughputResult{Impl: impl, Iperf3Result: Iperf3Result{ReceivedBps: mbps * 1e6, Duration: 10 * time.Second, Retransmits: 7},
+			GwCPU: [2]time.Duration{l, r}, UDPDrops: 20, TUNDrops: 3}
 	}
 	rep.Throughput = []ThroughputRow{
 		{Suite: "aes128-gcm", Swan: tp(StrongSwan, 187, 8*time.Second, 9*time.Second), Tbx: tp(Tunnelbox, 412.5, 7*time.Second, 7500*time.Millisecond)},

@@ -119,9 +119,9 @@ func (rep *Report) renderThroughput(b *strings.Builder, failed []string) []strin
 		b.WriteString("\n")
 	}
 	b.WriteString("Throughput: iperf3 TCP hostL -> hostR through one tunnel; strongSwan <-> strongSwan\n")
-	b.WriteString("(kernel-libipsec) vs Tunnelbox <-> Tunnelbox (userspace ESP), Mbit/s at the receiver\n\n")
+	b.WriteString("(kernel-libipsec) vs Tunnelbox <-> Tunnelbox (userspace ESP), Mbit/s at the receiver (TCP retransmissions)\n\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "suite\tstrongSwan\tTunnelbox\tratio\taim\tgw CPU strongSwan (L/R)\tgw CPU Tunnelbox (L/R)\tgw CPU/MB strongSwan\tgw CPU/MB Tunnelbox")
+	fmt.Fprintln(tw, "suite\tstrongSwan\tTunnelbox\tratio\taim\tgw CPU strongSwan (L/R)\tgw CPU Tunnelbox (L/R)\tgw CPU/MB strongSwan\tgw CPU/MB Tunnelbox\tgw drops UDP/TUN strongSwan\tgw drops UDP/TUN Tunnelbox")
 	for _, row := range rep.Throughput {
 		sw, tb, ratio := cell(row.Swan, row.SwanErr), cell(row.Tbx, row.TbErr), "-"
 		if row.Swan == nil && row.SwanErr != nil {
@@ -133,8 +133,8 @@ func (rep *Report) renderThroughput(b *strings.Builder, failed []string) []strin
 		if row.Swan != nil && row.Tbx != nil && row.Swan.ReceivedBps > 0 {
 			ratio = fmt.Sprintf("%.2fx", row.Tbx.ReceivedBps/row.Swan.ReceivedBps)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\t%s\t%s\t%s\t%s\n", row.Suite, sw, tb, ratio, AimThroughput,
-			gwCPU(row.Swan), gwCPU(row.Tbx), cpuPerMB(row.Swan), cpuPerMB(row.Tbx))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Suite, sw, tb, ratio, AimThroughput,
+			gwCPU(row.Swan), gwCPU(row.Tbx), cpuPerMB(row.Swan), cpuPerMB(row.Tbx), drops(row.Swan), drops(row.Tbx))
 	}
 	tw.Flush()
 	return failed
@@ -147,7 +147,7 @@ func cell(r *ThroughputResult, err error) string {
 		}
 		return "FAILED"
 	}
-	return fmt.Sprintf("%.0f", r.ReceivedMbps())
+	return fmt.Sprintf("%.0f (%d retr)", r.ReceivedMbps(), r.Retransmits)
 }
 
 func gwCPU(r *ThroughputResult) string {
@@ -167,6 +167,13 @@ func cpuPerMB(r *ThroughputResult) string {
 	}
 	mb := r.ReceivedBps * r.Duration.Seconds() / 8 / 1e6
 	return fmt.Sprintf("%.2f ms", 1000*(r.GwCPU[0]+r.GwCPU[1]).Seconds()/mb)
+}
+
+func drops(r *ThroughputResult) string {
+	if r == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", r.UDPDrops, r.TUNDrops)
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ type ThroughputResult struct {
 	Suite string
 	Iperf3Result
 	GwCPU [2]time.Duration // CPU time of the left and right gateway process during iperf3
+	// Drops during iperf3 on the gateways (both together): ESP-in-UDP datagrams their UDP layer
+	// dropped for a full receive buffer, and packets the TUN device dropped because the
+	// gateway did not read them fast enough (tx_dropped).
+	UDPDrops, TUNDrops uint64
 }
 
 const tputPSK = "bench-tput-psk-0123456789"
@@ -71,7 +76,8 @@ func RunThroughputStrongSwan(t testing.TB, s Suite, d time.Duration) (Throughput
 	if err := waitPing(f.L.Host, f.R.HostAddr, 10*time.Second); err != nil {
 		return res, fmt.Errorf("bench: no ping through the strongSwan tunnel: %w", err)
 	}
-	return measure(t, res, f.L.Host, f.R.Host, f.R.HostAddr, [2]int{left.Proc.Pid, right.Proc.Pid}, d)
+	return measure(t, res, f.L.Host, f.R.Host, f.R.HostAddr, [2]int{left.Proc.Pid, right.Proc.Pid},
+		[2]*lab.Netns{f.L.Gw, f.R.Gw}, "ipsec0", d)
 }
 
 // RunThroughputTunnelbox brings up one Tunnelbox <-> Tunnelbox tunnel (userspace ESP data
@@ -105,7 +111,7 @@ func RunThroughputTunnelbox(t testing.TB, bin string, s Suite, d time.Duration) 
 	if err := waitPing(f.L.Host, f.R.HostAddr, 20*time.Second); err != nil {
 		return res, fmt.Errorf("bench: no ping through the Tunnelbox tunnel: %w", err)
 	}
-	return measure(t, res, f.L.Host, f.R.Host, f.R.HostAddr, pids, d)
+	return measure(t, res, f.L.Host, f.R.Host, f.R.HostAddr, pids, [2]*lab.Netns{f.L.Gw, f.R.Gw}, "tbx0", d)
 }
 
 // ProfileDir, when set, makes every measurement record a perf CPU profile of the processes
@@ -134,11 +140,13 @@ func startProfile(t testing.TB, pid int, name string) (stop func()) {
 	}
 }
 
-func measure(t testing.TB, res ThroughputResult, client, server *lab.Netns, addr netip.Addr, pids [2]int, d time.Duration) (ThroughputResult, error) {
+func measure(t testing.TB, res ThroughputResult, client, server *lab.Netns, addr netip.Addr, pids [2]int,
+	gws [2]*lab.Netns, tun string, d time.Duration) (ThroughputResult, error) {
 	var c0 [2]time.Duration
 	for i, p := range pids {
 		c0[i], _ = ProcCPU(p)
 	}
+	udp0, tun0 := gwDrops(gws, tun)
 	for i, p := range pids {
 		defer startProfile(t, p, fmt.Sprintf("%s-%s-%s", res.Impl, res.Suite, [2]string{"L", "R"}[i]))()
 	}
@@ -151,7 +159,25 @@ func measure(t testing.TB, res ThroughputResult, client, server *lab.Netns, addr
 		c1, _ := ProcCPU(p)
 		res.GwCPU[i] = c1 - c0[i]
 	}
+	udp1, tun1 := gwDrops(gws, tun)
+	res.UDPDrops, res.TUNDrops = udp1-udp0, tun1-tun0
 	return res, nil
+}
+
+// gwDrops sums the gateways' UDP receive drops and their TUN device's tx_dropped (0 for what
+// cannot be read).
+func gwDrops(gws [2]*lab.Netns, tun string) (udp, tunDrops uint64) {
+	for _, ns := range gws {
+		if st, err := NetnsUDP(ns); err == nil {
+			udp += st.RcvbufErrors + st.InErrors
+		}
+		if out, err := ns.Run("cat", "/sys/class/net/"+tun+"/statistics/tx_dropped"); err == nil {
+			if n, err := strconv.ParseUint(strings.TrimSpace(out), 10, 64); err == nil {
+				tunDrops += n
+			}
+		}
+	}
+	return udp, tunDrops
 }
 
 // NewPortTopology builds the four-node topology of lab.NewFourNode with the gateways' links
