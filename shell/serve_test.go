@@ -66,7 +66,7 @@ func (tm *term) expect(want string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("output never contained %q; after offset %d it is:\n%q", want, tm.off, s[tm.off:])
+			tm.t.Fatalf("output never contained %q; after offset %d it is:\n%q\nbefore: %q", want, tm.off, s[tm.off:], s[max(0, tm.off-600):tm.off])
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -34,12 +36,16 @@ const (
 )
 
 // crlfWriter turns "\n" into "\r\n" for a raw terminal (an SSH pty or a console in raw mode).
+// It is safe for concurrent use (the console's readline writes from its own goroutines).
 type crlfWriter struct {
 	w    io.Writer
+	mu   sync.Mutex // protects last and orders whole writes
 	last byte
 }
 
 func (c *crlfWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	out := make([]byte, 0, len(p)+8)
 	for _, b := range p {
 		if b == '\n' && c.last != '\r' {
@@ -54,12 +60,14 @@ func (c *crlfWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// termInput reads keys from a raw terminal on its own goroutine.
+// termInput reads keys from a raw terminal on its own goroutine. The line editor (Serve), the
+// console's readline (through a keyGate) and handlers asking questions (pager, Password:,
+// [confirm]) all take their keys from the one channel, so no key typed ahead is lost.
 type termInput struct {
 	keys   chan byte
 	err    error // set before keys is closed
 	w      io.Writer
-	lastCR bool // the previous key was CR: a following LF is the same Enter
+	lastCR atomic.Bool // the previous key was CR: a following LF is the same Enter
 }
 
 func newTermInput(r io.Reader, w io.Writer) *termInput {
@@ -86,18 +94,30 @@ func (t *termInput) key() (byte, error) {
 	for {
 		b, ok := <-t.keys
 		if !ok {
-			if t.err == nil {
-				return 0, io.EOF
-			}
-			return 0, t.err
+			return 0, t.readErr()
 		}
-		if t.lastCR && (b == keyLF || b == 0) {
-			t.lastCR = false
-			continue
+		if t.accept(b) {
+			return b, nil
 		}
-		t.lastCR = b == keyCR
-		return b, nil
 	}
+}
+
+// accept reports whether b is a key, not the LF or NUL a terminal sends after CR for Enter.
+func (t *termInput) accept(b byte) bool {
+	if t.lastCR.Load() && (b == keyLF || b == 0) {
+		t.lastCR.Store(false)
+		return false
+	}
+	t.lastCR.Store(b == keyCR)
+	return true
+}
+
+// readErr is why keys was closed: io.EOF or the read error.
+func (t *termInput) readErr() error {
+	if t.err == nil {
+		return io.EOF
+	}
+	return t.err
 }
 
 func (t *termInput) readKey() (byte, error) { return t.key() }
@@ -136,8 +156,10 @@ func (t *termInput) readLine(prompt string, echo bool) (string, error) {
 	}
 }
 
-// Serve runs the interactive CLI on a character terminal (an SSH pty, or the console in raw
-// mode) until the user exits or rw fails. Output "\n" becomes "\r\n". width and height are the
+// Serve runs the interactive CLI on a character terminal (an SSH pty) until the user exits or
+// rw fails. It uses the package's own IOS line editor, which moves the cursor with backspaces
+// and rewritten characters only (no ANSI sequences), so screen-scraping SSH clients (netmiko)
+// read plain text; the console on a local terminal uses ServeConsole (chzyer/readline). Output "\n" becomes "\r\n". width and height are the
 // terminal size (0 = 80x24 defaults; height sets the pager length); window changes arrive on
 // winch as {width, height} and may be nil. Serve returns nil when the user exits and the read
 // error (io.EOF for a closed channel) otherwise.
@@ -223,16 +245,11 @@ func (e *editor) read() (string, error) {
 			continue
 		case k, ok := <-e.t.keys:
 			if !ok {
-				if e.t.err != nil {
-					return "", e.t.err
-				}
-				return "", io.EOF
+				return "", e.t.readErr()
 			}
-			if e.t.lastCR && (k == keyLF || k == 0) {
-				e.t.lastCR = false
+			if !e.t.accept(k) {
 				continue
 			}
-			e.t.lastCR = k == keyCR
 			b = k
 		}
 		if esc != nil {
