@@ -302,16 +302,34 @@ func TestReport(t *testing.T) {
 	tbx := RateResult{Responder: Tunnelbox, N: 500, Established: 500, Elapsed: 5000 * time.Millisecond,
 		ResponderCPU: 1400 * time.Millisecond, InitiatorCPU: 4900 * time.Millisecond}
 	var rep Report
-	rep.Rate[0].Add(RateResult{}, errors.New("first round failed"))
-	rep.Rate[0].Add(swan, nil)
+	sw := &rep.Rate[0][0]
+	sw.Add(RateResult{}, errors.New("first round failed"))
+	sw.Add(swan, nil)
 	slower := swan
 	slower.Elapsed *= 2
-	rep.Rate[0].Add(slower, nil)
-	rep.Rate[0].Add(RateResult{}, ErrIncomplete)
-	rep.Rate[1].Add(tbx, nil)
-	if rep.Rate[0].Runs != 2 || rep.Rate[0].Result.Elapsed != swan.Elapsed || rep.Rate[0].Err != nil {
-		t.Fatalf("best-of bookkeeping: %+v", rep.Rate[0])
+	sw.Add(slower, nil)
+	sw.Add(RateResult{}, ErrIncomplete)
+	rep.Rate[0][1].Add(tbx, nil)
+	// Two complete runs: the median is the lower of the two, the failures are forgotten.
+	if len(sw.Runs) != 2 || sw.Median().Elapsed != slower.Elapsed || sw.Err != nil {
+		t.Fatalf("median bookkeeping: %+v", *sw)
 	}
+	faster := swan
+	faster.Elapsed /= 2
+	sw.Add(faster, nil)
+	if m := sw.Median(); m.Elapsed != swan.Elapsed {
+		t.Fatalf("median of 3 = %v, want the middle run %v", m.Elapsed, swan.Elapsed)
+	}
+	if sw.Runs[0].Elapsed != swan.Elapsed {
+		t.Fatal("Median reordered the runs")
+	}
+	// The engine initiator against both responders.
+	eswan, etbx := swan, tbx
+	eswan.Initiator, etbx.Initiator = InitEngines, InitEngines
+	eswan.Elapsed, eswan.InitiatorCPU = 4900*time.Millisecond, 1250*time.Millisecond
+	etbx.Elapsed, etbx.ResponderCPU, etbx.InitiatorCPU = 1300*time.Millisecond, 1200*time.Millisecond, 1250*time.Millisecond
+	rep.Rate[1][0].Add(eswan, nil)
+	rep.Rate[1][1].Add(etbx, nil)
 	tp := func(impl string, mbps float64, l, r time.Duration) *ThroughputResult {
 		return &ThroughputResult{Impl: impl, Iperf3Result: Iperf3Result{ReceivedBps: mbps * 1e6, Duration: 10 * time.Second, Retransmits: 7},
 			GwCPU: [2]time.Duration{l, r}, UDPDrops: 20, TUNDrops: 3}
@@ -324,8 +342,8 @@ func TestReport(t *testing.T) {
 	golden(t, "report.txt.golden", rep.Render())
 
 	var failed Report
-	failed.Rate[1].Add(RateResult{}, &RouterError{Router: "rateR", Line: "crypto map CMAP 10 ipsec-isakmp", Output: "% Invalid input"})
-	if s := failed.Render(); !strings.Contains(s, `setup rate, Tunnelbox responder: bench: router rateR refused "crypto map CMAP 10 ipsec-isakmp": % Invalid input`) {
+	failed.Rate[1][1].Add(RateResult{}, &RouterError{Router: "rateR", Line: "crypto map CMAP 10 ipsec-isakmp", Output: "% Invalid input"})
+	if s := failed.Render(); !strings.Contains(s, `setup rate, engines initiator, Tunnelbox responder: bench: router rateR refused "crypto map CMAP 10 ipsec-isakmp": % Invalid input`) {
 		t.Errorf("failure not reported:\n%s", s)
 	}
 }

@@ -3,7 +3,9 @@ package bench
 import (
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +33,9 @@ func envInt(t *testing.T, name string, def int) int {
 // one run and prints the table with the ratios. Knobs (environment):
 //
 //	TUNNELBOX_BENCH_N=500        tunnels per setup-rate run
-//	TUNNELBOX_BENCH_ROUNDS=1     setup-rate runs per responder (alternating; best kept)
+//	TUNNELBOX_BENCH_ROUNDS=1     setup-rate runs per initiator and responder (alternating; median shown)
+//	TUNNELBOX_BENCH_INITIATORS=charon,engines  setup-rate load generators
+//	TUNNELBOX_BENCH_PACE=0       engine initiations per second (0: all at once)
 //	TUNNELBOX_BENCH_SECONDS=10   iperf3 duration
 //	TUNNELBOX_BENCH_PIN=1        initiator on CPU 0, responder on CPU 1
 //	TUNNELBOX_BENCH_ONLY=rate|throughput
@@ -49,27 +53,42 @@ func TestBenchLab(t *testing.T) {
 	pin := envInt(t, "TUNNELBOX_BENCH_PIN", 1) == 1 && runtime.NumCPU() >= 2
 	only := os.Getenv("TUNNELBOX_BENCH_ONLY")
 	ProfileDir = os.Getenv("TUNNELBOX_BENCH_PROFILE")
+	pace := envInt(t, "TUNNELBOX_BENCH_PACE", 0)
+	inits := Initiators[:]
+	if v := os.Getenv("TUNNELBOX_BENCH_INITIATORS"); v != "" {
+		inits = strings.Split(v, ",")
+		for _, ini := range inits {
+			if !slices.Contains(Initiators[:], ini) {
+				t.Fatalf("TUNNELBOX_BENCH_INITIATORS: unknown initiator %q (want %v)", ini, Initiators)
+			}
+		}
+	}
 
 	bin, binErr := BuildTunnelbox(t)
 	rep := &Report{}
 	if only != "throughput" {
 		for round := 0; round < rounds; round++ {
-			for i, who := range []string{StrongSwan, Tunnelbox} {
-				if who == Tunnelbox && binErr != nil {
-					rep.Rate[i].Add(RateResult{}, binErr)
+			for i, ini := range Initiators {
+				if !slices.Contains(inits, ini) {
 					continue
 				}
-				var r RateResult
-				var err error
-				t.Run(who+"Rate", func(t *testing.T) {
-					r, err = RunSetupRate(t, who, RateOptions{N: n, Pin: pin, TunnelboxBin: bin})
-					if err != nil {
-						t.Log(err)
+				for j, who := range Responders {
+					if who == Tunnelbox && binErr != nil {
+						rep.Rate[i][j].Add(RateResult{}, binErr)
+						continue
 					}
-				})
-				rep.Rate[i].Add(r, err)
-				t.Logf("setup rate, %s responder, round %d: %d/%d tunnels in %v = %.1f/s, responder CPU %v/tunnel, retransmits %d, UDP drops responder %d initiator %d (err %v)",
-					who, round+1, r.Established, n, r.Elapsed, r.Rate(), r.CPUPerTunnel(), r.Retransmits, r.RespUDPDrops, r.InitUDPDrops, err)
+					var r RateResult
+					var err error
+					t.Run(ini+"/"+who+"Rate", func(t *testing.T) {
+						r, err = RunSetupRate(t, who, RateOptions{N: n, Pin: pin, TunnelboxBin: bin, Initiator: ini, Pace: float64(pace)})
+						if err != nil {
+							t.Log(err)
+						}
+					})
+					rep.Rate[i][j].Add(r, err)
+					t.Logf("setup rate, %s initiator, %s responder, round %d: %d/%d tunnels in %v = %.1f/s, responder CPU %v/tunnel, initiator CPU %v/tunnel, retransmits %d, UDP drops responder %d initiator %d (err %v)",
+						ini, who, round+1, r.Established, n, r.Elapsed, r.Rate(), r.CPUPerTunnel(), r.InitCPUPerTunnel(), r.Retransmits, r.RespUDPDrops, r.InitUDPDrops, err)
+				}
 			}
 		}
 	}
@@ -100,7 +119,7 @@ func TestBenchLab(t *testing.T) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	rep.Notes = append(rep.Notes,
 		"machine: "+strconv.Itoa(runtime.NumCPU())+" CPUs, load average before the end "+string(trimNL(load)),
-		"setup rate: best of "+strconv.Itoa(rounds)+" round(s); pinned (initiator CPU 0, responder CPU 1): "+strconv.FormatBool(pin))
+		"setup rate: median of "+strconv.Itoa(rounds)+" round(s); pinned (initiator CPU 0, responder CPU 1): "+strconv.FormatBool(pin))
 	table := rep.Render()
 	// Printed directly so that the table is shown whatever -v says.
 	os.Stdout.WriteString("\n" + table)
@@ -109,9 +128,11 @@ func TestBenchLab(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	for i, e := range rep.Rate {
-		if only != "throughput" && e.Result == nil {
-			t.Errorf("setup rate, %s responder: %v", [2]string{StrongSwan, Tunnelbox}[i], e.Err)
+	for i, row := range rep.Rate {
+		for j, e := range row {
+			if only != "throughput" && slices.Contains(inits, Initiators[i]) && e.Median() == nil {
+				t.Errorf("setup rate, %s initiator, %s responder: %v", Initiators[i], Responders[j], e.Err)
+			}
 		}
 	}
 	for _, row := range rep.Throughput {

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,16 +17,16 @@ const (
 
 // Report is the outcome of one lab benchmark run: each figure or the error that prevented it.
 type Report struct {
-	Rate       [2]RateEntry // StrongSwan, then Tunnelbox responder
+	Rate       [2][2]RateEntry // [initiator][responder], in the order of Initiators and Responders
 	Throughput []ThroughputRow
 	Notes      []string // machine and run conditions, printed under the tables
 }
 
-// RateEntry is the best setup-rate run of one responder (by tunnels/s) or its error.
+// RateEntry is the setup-rate runs of one initiator against one responder, or the error of a
+// failed run when none completed.
 type RateEntry struct {
-	Result *RateResult
-	Runs   int // successful runs the best was picked from
-	Err    error
+	Runs []RateResult // complete runs, in the order run
+	Err  error
 }
 
 // ThroughputRow is one suite measured through both implementations.
@@ -34,31 +36,43 @@ type ThroughputRow struct {
 	SwanErr, TbErr error
 }
 
-// Add records one setup-rate run: it keeps the best (highest tunnels/s) of the complete runs,
-// and the error of a failed run when none completed.
+// Add records one setup-rate run: complete runs are kept, and the error of a failed run while
+// none completed.
 func (e *RateEntry) Add(r RateResult, err error) {
 	if err != nil {
-		if e.Result == nil {
-			if e.Err == nil {
-				e.Err = err
-			}
+		if len(e.Runs) == 0 && e.Err == nil {
+			e.Err = err
 		}
 		return
 	}
-	e.Runs++
+	e.Runs = append(e.Runs, r)
 	e.Err = nil
-	if e.Result == nil || r.Rate() > e.Result.Rate() {
-		e.Result = &r
-	}
 }
+
+// Median returns the complete run with the median setup rate (the lower of the middle two for
+// an even count: always a run that happened), nil when none completed.
+func (e *RateEntry) Median() *RateResult {
+	if len(e.Runs) == 0 {
+		return nil
+	}
+	rs := slices.Clone(e.Runs)
+	slices.SortStableFunc(rs, func(a, b RateResult) int { return cmp.Compare(a.Rate(), b.Rate()) })
+	return &rs[(len(rs)-1)/2]
+}
+
+// ran reports whether the entry holds a run or an error.
+func (e *RateEntry) ran() bool { return len(e.Runs) > 0 || e.Err != nil }
 
 // Render returns the report as text tables with the Tunnelbox/strongSwan ratios. A part that
 // was not run is left out; failures are listed under the tables.
 func (rep *Report) Render() string {
 	var b strings.Builder
 	var failed []string
-	if rep.Rate[0].Result != nil || rep.Rate[0].Err != nil || rep.Rate[1].Result != nil || rep.Rate[1].Err != nil {
-		failed = rep.renderRate(&b, failed)
+	for _, row := range rep.Rate {
+		if row[0].ran() || row[1].ran() {
+			failed = rep.renderRate(&b, failed)
+			break
+		}
 	}
 	if len(rep.Throughput) > 0 {
 		failed = rep.renderThroughput(&b, failed)
@@ -80,35 +94,53 @@ func (rep *Report) Render() string {
 
 func (rep *Report) renderRate(b *strings.Builder, failed []string) []string {
 	n := 0
-	for _, e := range rep.Rate {
-		if e.Result != nil {
-			n = e.Result.N
+	for _, row := range rep.Rate {
+		for _, e := range row {
+			if r := e.Median(); r != nil {
+				n = r.N
+			}
 		}
 	}
-	fmt.Fprintf(b, "Setup rate: one strongSwan initiator, N=%d tunnels at once, each its own Main Mode IKE SA +\n", n)
-	b.WriteString("Quick Mode CHILD SA (IKE aes256-sha256-modp2048, ESP aes256-sha1, PFS group 14)\n\n")
+	fmt.Fprintf(b, "Setup rate: N=%d tunnels at once, each its own Main Mode IKE SA + Quick Mode CHILD SA\n", n)
+	b.WriteString("(IKE aes256-sha256-modp2048, ESP aes256-sha1, PFS group 14); initiators: charon = one strongSwan\n")
+	b.WriteString("with N connections, engines = N Tunnelbox IKE engines in one process, one source address each\n")
+	fmt.Fprintf(b, "(negotiation only). Each row is the median of its runs by tunnels/s.\n\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "responder\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\t=> tunnels/s per resp core\tresp CPU\tinit CPU\tother CPU\tretransmits\tUDP drops resp/init")
-	for i, e := range rep.Rate {
-		name := [2]string{StrongSwan, Tunnelbox}[i]
-		if e.Result == nil {
-			fmt.Fprintf(tw, "%s\tFAILED (see below)\n", name)
-			failed = append(failed, fmt.Sprintf("setup rate, %s responder: %s", name, oneLine(e.Err)))
+	fmt.Fprintln(tw, "initiator\tresponder\truns\ttunnels\telapsed\ttunnels/s\tresp CPU/tunnel\t=> tunnels/s per resp core\tinit CPU/tunnel\tresp CPU\tinit CPU\tother CPU\tretransmits\tUDP drops resp/init")
+	for i, row := range rep.Rate {
+		if !row[0].ran() && !row[1].ran() {
 			continue
 		}
-		r := e.Result
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%.1f\t%s\t%.0f\t%s\t%s\t%s\t%d\t%d/%d\n", name, r.Established, r.N,
-			secs(r.Elapsed), r.Rate(), ms(r.CPUPerTunnel()), r.PerCore(), secs(r.ResponderCPU), secs(r.InitiatorCPU),
-			secs(r.OtherCPU), r.Retransmits, r.RespUDPDrops, r.InitUDPDrops)
+		for j, e := range row {
+			ini, resp := Initiators[i], Responders[j]
+			r := e.Median()
+			if r == nil {
+				fmt.Fprintf(tw, "%s\t%s\tFAILED (see below)\n", ini, resp)
+				failed = append(failed, fmt.Sprintf("setup rate, %s initiator, %s responder: %s", ini, resp, oneLine(e.Err)))
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%s\t%.1f\t%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d/%d\n", ini, resp, len(e.Runs),
+				r.Established, r.N, secs(r.Elapsed), r.Rate(), ms(r.CPUPerTunnel()), r.PerCore(), ms(r.InitCPUPerTunnel()),
+				secs(r.ResponderCPU), secs(r.InitiatorCPU), secs(r.OtherCPU), r.Retransmits, r.RespUDPDrops, r.InitUDPDrops)
+		}
 	}
 	tw.Flush()
-	if s, t := rep.Rate[0].Result, rep.Rate[1].Result; s != nil && t != nil && s.Rate() > 0 && t.CPUPerTunnel() > 0 {
-		fmt.Fprintf(b, "\nTunnelbox/strongSwan: setup rate %.2fx (aim %.1fx); responder CPU per tunnel %.2fx, i.e. %.2fx the tunnels per responder core\n",
-			t.Rate()/s.Rate(), AimRate, float64(t.CPUPerTunnel())/float64(s.CPUPerTunnel()),
+	first := true
+	for i, row := range rep.Rate {
+		s, t := row[0].Median(), row[1].Median()
+		if s == nil || t == nil || s.Rate() <= 0 || t.CPUPerTunnel() <= 0 || s.CPUPerTunnel() <= 0 {
+			continue
+		}
+		if first {
+			b.WriteString("\n")
+			first = false
+		}
+		fmt.Fprintf(b, "%s initiator, Tunnelbox/strongSwan: setup rate %.2fx (aim %.1fx); responder CPU per tunnel %.2fx, i.e. %.2fx the tunnels per responder core\n",
+			Initiators[i], t.Rate()/s.Rate(), AimRate, float64(t.CPUPerTunnel())/float64(s.CPUPerTunnel()),
 			float64(s.CPUPerTunnel())/float64(t.CPUPerTunnel()))
-		if t.Established > 0 && t.InitiatorCPU > 0 {
-			fmt.Fprintf(b, "(the shared strongSwan initiator used %s per tunnel: on one core it cannot open more than %.0f tunnels/s)\n",
-				ms(t.InitiatorCPU/time.Duration(t.Established)), float64(t.Established)/t.InitiatorCPU.Seconds())
+		if c := t.InitCPUPerTunnel(); c > 0 {
+			fmt.Fprintf(b, "  (the %s initiator used %s per tunnel: on one core it cannot open more than %.0f tunnels/s)\n",
+				Initiators[i], ms(c), 1/c.Seconds())
 		}
 	}
 	return failed

@@ -188,6 +188,51 @@ func (r *Router) Configure(lines ...string) error {
 	return nil
 }
 
+// ConfigureBatch is Configure for long configurations: it sends the lines in exchanges of at
+// most chunk lines each (one console round trip per chunk instead of per line). An error in a
+// chunk is reported with the chunk's first line that drew one (the console echoes each line
+// after its prompt, so the error follows its line).
+func (r *Router) ConfigureBatch(lines []string, chunk int) error {
+	if chunk < 1 {
+		chunk = 1
+	}
+	if err := r.Enable(); err != nil {
+		return err
+	}
+	all := append(append([]string{"configure terminal"}, lines...), "end")
+	for len(all) > 0 {
+		n := min(chunk, len(all))
+		out, err := r.Exec(all[:n]...)
+		if err != nil {
+			return err
+		}
+		if msg := ConsoleError(out); msg != "" {
+			return &RouterError{Router: r.Role, Line: culprit(out, all[:n]), Output: msg}
+		}
+		all = all[n:]
+	}
+	return nil
+}
+
+// culprit returns the line of sent whose echo precedes the first error line of out (the first
+// line sent when it cannot tell).
+func culprit(out string, sent []string) string {
+	last := sent[0]
+	for _, l := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "%") && !strings.HasPrefix(t, "% NOTE") {
+			return last
+		}
+		for _, s := range sent {
+			if s != "" && strings.HasSuffix(l, "#"+s) {
+				last = s
+				break
+			}
+		}
+	}
+	return last
+}
+
 // Enable makes sure the console is at privilege 15 ("#").
 func (r *Router) Enable() error {
 	out, err := r.Exec()
