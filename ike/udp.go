@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -39,7 +40,9 @@ type UDP struct {
 	handlers  UDPHandlers
 	stats     udpCounters
 	bufs      sync.Pool // *[]byte scratch for marker + message on 4500
-	tap       atomic.Pointer[espTap]
+	// sendBatches: *sendBatch for SendESPBatch
+	sendBatches sync.Pool
+	tap         atomic.Pointer[espTap]
 }
 
 // UDPHandlers receive what the sockets read. They run on the reader goroutines, one per socket:
@@ -137,6 +140,7 @@ func NewUDP(ike, natt *net.UDPConn) (*UDP, error) {
 		setRecvBuffer(c, RecvBuffer)
 	}
 	u.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	u.sendBatches.New = func() any { return newSendBatch(SendBatch) }
 	return u, nil
 }
 
@@ -186,31 +190,127 @@ func (u *UDP) Serve(h UDPHandlers) {
 	})
 }
 
+// read is one socket's reader: it takes up to RecvBatch datagrams per system call (recvmmsg)
+// and dispatches them in order, so a burst of ESP costs one wakeup and one system call per
+// batch instead of per datagram. The buffers are reused once the whole batch is handled.
 func (u *UDP) read(c *net.UDPConn, port uint16, natt bool) {
 	defer u.wg.Done()
-	buf := make([]byte, maxDatagram)
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo)+64)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	bound := netip.Addr{}
+	if la, ok := c.LocalAddr().(*net.UDPAddr); ok {
+		bound = la.AddrPort().Addr().Unmap()
+	}
+	rb := newRecvBatch(RecvBatch, maxDatagram)
 	for {
-		n, oobn, flags, from, err := c.ReadMsgUDPAddrPort(buf, oob)
-		if err != nil {
-			if u.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
+		var n int
+		var serr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, serr = rb.recv(fd)
+			return serr != unix.EAGAIN && serr != unix.EINTR
+		})
+		if err != nil || u.closed.Load() {
+			return // the socket was closed
+		}
+		if serr != nil {
 			continue // ICMP errors surface as read errors on Linux: keep reading
 		}
-		if flags&unix.MSG_TRUNC != 0 {
-			u.stats.invalid.Add(1)
-			continue
+		for i := range n {
+			h := &rb.hdrs[i]
+			if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
+				u.stats.invalid.Add(1)
+				continue
+			}
+			from, ok := rb.from(i)
+			if !ok {
+				u.stats.invalid.Add(1)
+				continue
+			}
+			local, ok := pktinfoDst(rb.oob(i))
+			if !ok {
+				u.stats.noPktinfo.Add(1)
+				local = bound
+			}
+			u.dispatch(rb.bufs[i][:h.Len], netip.AddrPortFrom(local, port), from, natt)
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		local, ok := pktinfoDst(oob[:oobn])
-		if !ok {
-			u.stats.noPktinfo.Add(1)
-			la, _ := c.LocalAddr().(*net.UDPAddr)
-			local = la.AddrPort().Addr().Unmap()
-		}
-		u.dispatch(buf[:n], netip.AddrPortFrom(local, port), from, natt)
 	}
+}
+
+// RecvBatch is how many datagrams one reader takes from its socket per system call
+// (recvmmsg), and SendBatch the most SendESPBatch hands to the kernel per call (sendmmsg).
+const (
+	RecvBatch = 32
+	SendBatch = 64
+)
+
+// oobSpace is each received datagram's control buffer: room for IP_PKTINFO and a spare.
+var oobSpace = unix.CmsgSpace(unix.SizeofInet4Pktinfo) + 64
+
+// recvBatch is the argument of recvmmsg(2): one header, buffer, sender address and control
+// buffer per datagram, allocated once per reader. The headers point into the other slices,
+// which the struct keeps alive and which the Go heap never moves.
+type recvBatch struct {
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet4
+	oobs  []byte
+	bufs  [][]byte
+}
+
+func newRecvBatch(n, size int) *recvBatch {
+	rb := &recvBatch{
+		hdrs:  make([]unix.Mmsghdr, n),
+		iovs:  make([]unix.Iovec, n),
+		names: make([]unix.RawSockaddrInet4, n),
+		oobs:  make([]byte, n*oobSpace),
+		bufs:  make([][]byte, n),
+	}
+	for i := range n {
+		rb.bufs[i] = make([]byte, size)
+		rb.iovs[i].Base = &rb.bufs[i][0]
+		rb.iovs[i].SetLen(size)
+		h := &rb.hdrs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&rb.names[i]))
+		h.Iov = &rb.iovs[i]
+		h.SetIovlen(1)
+		h.Control = &rb.oobs[i*oobSpace]
+	}
+	return rb
+}
+
+// recv reads up to len(rb.hdrs) datagrams without blocking.
+func (rb *recvBatch) recv(fd uintptr) (int, error) {
+	for i := range rb.hdrs {
+		h := &rb.hdrs[i]
+		h.Hdr.Namelen = unix.SizeofSockaddrInet4
+		h.Hdr.SetControllen(oobSpace)
+		h.Hdr.Flags = 0
+		h.Len = 0
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&rb.hdrs[0])),
+		uintptr(len(rb.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// from is the sender of datagram i; false when it is not an IPv4 address.
+func (rb *recvBatch) from(i int) (netip.AddrPort, bool) {
+	sa := &rb.names[i]
+	if rb.hdrs[i].Hdr.Namelen < unix.SizeofSockaddrInet4 || sa.Family != unix.AF_INET {
+		return netip.AddrPort{}, false
+	}
+	p := (*[2]byte)(unsafe.Pointer(&sa.Port)) // network byte order
+	return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(p[0])<<8|uint16(p[1])), true
+}
+
+// oob is the control data received with datagram i.
+func (rb *recvBatch) oob(i int) []byte {
+	n := min(int(rb.hdrs[i].Hdr.Controllen), oobSpace)
+	return rb.oobs[i*oobSpace : i*oobSpace+n]
 }
 
 // dispatch classifies one datagram and hands it on.
@@ -240,20 +340,26 @@ func (u *UDP) dispatch(b []byte, local, from netip.AddrPort, natt bool) {
 	}
 }
 
-// pktinfoDst returns the destination address of a datagram from its IP_PKTINFO message.
+// pktinfoDst returns the destination address of a datagram from its IP_PKTINFO message. It
+// walks the control messages in place (RFC 3542 §20.2 layout, Linux alignment) without
+// allocating, checking every length against the buffer.
 func pktinfoDst(oob []byte) (netip.Addr, bool) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	for _, m := range msgs {
-		if m.Header.Level != unix.IPPROTO_IP || m.Header.Type != unix.IP_PKTINFO || len(m.Data) < unix.SizeofInet4Pktinfo {
-			continue
+	hdr := unix.CmsgLen(0) // the aligned header: data starts here
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < hdr || l > len(oob) {
+			return netip.Addr{}, false
 		}
 		// struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; }
-		var a [4]byte
-		copy(a[:], m.Data[8:12])
-		return netip.AddrFrom4(a), true
+		if h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && l-hdr >= unix.SizeofInet4Pktinfo {
+			return netip.AddrFrom4([4]byte(oob[hdr+8 : hdr+12])), true
+		}
+		next := unix.CmsgSpace(l - hdr)
+		if next > len(oob) {
+			break
+		}
+		oob = oob[next:]
 	}
 	return netip.Addr{}, false
 }
@@ -305,6 +411,128 @@ func (u *UDP) SendESP(b []byte, to netip.AddrPort) (int, error) {
 		t.add(true, netip.AddrPortFrom(netip.IPv4Unspecified(), u.nattPort), to, b)
 	}
 	return n, nil
+}
+
+// SendESPBatch sends ESP-in-UDP datagrams (SPI first, no marker) from the NAT-T socket, b[i]
+// to to[i], in as few system calls as possible (sendmmsg, up to SendBatch datagrams each):
+// userspace.Config.SendBatch. Like sendmmsg it returns how many datagrams, from the first,
+// were sent; when err is not nil, b[sent] was not (the caller drops it and may call again
+// with the rest). The kernel picks the source addresses. b is not kept.
+func (u *UDP) SendESPBatch(b [][]byte, to []netip.AddrPort) (sent int, err error) {
+	if len(to) < len(b) {
+		return 0, fmt.Errorf("ike: SendESPBatch: %d datagrams, %d addresses", len(b), len(to))
+	}
+	if u.closed.Load() {
+		return 0, ErrClosed
+	}
+	sb := u.sendBatches.Get().(*sendBatch)
+	defer u.sendBatches.Put(sb)
+	for sent < len(b) {
+		// Check and describe the next run of datagrams; an invalid one ends the run, and is
+		// reported when it is first in line.
+		n := 0
+		for ; n < len(sb.hdrs) && sent+n < len(b); n++ {
+			m, dst := b[sent+n], to[sent+n]
+			if dst.Addr().Unmap().Is4() && !(len(m) >= 4 && binary.BigEndian.Uint32(m) == 0) && len(m) > 0 {
+				sb.set(n, m, dst)
+				continue
+			}
+			if n == 0 {
+				u.stats.sendErrors.Add(1)
+				if !dst.Addr().Unmap().Is4() {
+					return sent, fmt.Errorf("%w: %s", ErrUDPAddr, dst)
+				}
+				return sent, fmt.Errorf("ike: ESP datagram with SPI 0 or empty")
+			}
+			break
+		}
+		k, serr := sb.send(u.natt, n)
+		if k > 0 {
+			u.stats.espOut.Add(uint64(k))
+			if t := u.tap.Load(); t != nil {
+				for i := sent; i < sent+k; i++ {
+					t.add(true, netip.AddrPortFrom(netip.IPv4Unspecified(), u.nattPort), to[i], b[i])
+				}
+			}
+		}
+		sb.clear(n)
+		sent += k
+		if serr != nil {
+			u.stats.sendErrors.Add(1)
+			return sent, fmt.Errorf("ike: send to %s: %w", to[sent], serr)
+		}
+	}
+	return sent, nil
+}
+
+// sendBatch is the argument of sendmmsg(2), pooled per transport.
+type sendBatch struct {
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet4
+}
+
+func newSendBatch(n int) *sendBatch {
+	sb := &sendBatch{hdrs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n), names: make([]unix.RawSockaddrInet4, n)}
+	for i := range n {
+		h := &sb.hdrs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&sb.names[i]))
+		h.Namelen = unix.SizeofSockaddrInet4
+		h.Iov = &sb.iovs[i]
+		h.SetIovlen(1)
+	}
+	return sb
+}
+
+// set makes message i datagram m to the IPv4 address dst.
+func (sb *sendBatch) set(i int, m []byte, dst netip.AddrPort) {
+	sa := &sb.names[i]
+	sa.Family = unix.AF_INET
+	sa.Addr = dst.Addr().Unmap().As4()
+	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+	p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
+	sb.iovs[i].Base = &m[0]
+	sb.iovs[i].SetLen(len(m))
+}
+
+// clear drops the references to the caller's buffers.
+func (sb *sendBatch) clear(n int) {
+	for i := range n {
+		sb.iovs[i] = unix.Iovec{}
+	}
+}
+
+// send hands the first n messages to the kernel until all are sent or one fails, waiting for
+// room in the socket buffer when it is full. It returns how many were sent and the error of
+// the next one.
+func (sb *sendBatch) send(c *net.UDPConn, n int) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var serr error
+	werr := rc.Write(func(fd uintptr) bool {
+		for sent < n {
+			k, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&sb.hdrs[sent])),
+				uintptr(n-sent), unix.MSG_DONTWAIT, 0, 0)
+			switch {
+			case errno == unix.EAGAIN:
+				return false // wait until the socket is writable
+			case errno == unix.EINTR:
+				continue
+			case errno != 0:
+				serr = errno
+				return true
+			}
+			sent += int(k)
+		}
+		return true
+	})
+	if serr == nil && werr != nil {
+		serr = werr
+	}
+	return sent, serr
 }
 
 func (u *UDP) write(c *net.UDPConn, b []byte, src netip.Addr, to netip.AddrPort) (int, error) {

@@ -48,6 +48,13 @@ type Config struct {
 	// It must be safe for concurrent use and must not keep b after returning. Required.
 	Send func(b []byte, to netip.AddrPort) (int, error)
 
+	// SendBatch, when set, transmits several datagrams at once (b[i] to to[i]) and is used
+	// instead of Send for the packets the outbound reader takes from the TUN device in one
+	// wakeup: normally (*ike.UDP).SendESPBatch, one sendmmsg per batch. It returns how many
+	// datagrams, from the first, were sent; with an error, b[sent] was not (it is dropped and
+	// counted, and the call is repeated with the rest). Same rules as Send otherwise. Optional.
+	SendBatch func(b [][]byte, to []netip.AddrPort) (sent int, err error)
+
 	// AcquireInterval is the minimum gap between two Acquire events for one policy;
 	// DefaultAcquireInterval when 0.
 	AcquireInterval time.Duration
@@ -60,6 +67,20 @@ type Config struct {
 type device interface {
 	io.ReadWriteCloser
 }
+
+// batchReader is a device that can hand over several packets per wakeup.
+type batchReader interface {
+	// ReadBatch waits for a packet, reads it into bufs[0], then reads without waiting as many
+	// more as are queued, up to len(bufs); sizes[i] is the length of packet i. It returns how
+	// many it read (at least one unless err is not nil).
+	ReadBatch(bufs [][]byte, sizes []int) (int, error)
+}
+
+// TUNBatch is the most packets the outbound reader takes from the TUN device per wakeup (and
+// so hands to Config.SendBatch at once). TCP through the tunnel arrives in bursts of segments
+// of one GSO packet, which the TUN device splits: a batch turns a burst's many wakeups and
+// system calls into a few.
+const TUNBatch = 32
 
 // routes manages the kernel routes towards the TUN device.
 type routes interface {
@@ -438,13 +459,23 @@ func (b *Backend) Close() error {
 	return errors.Join(errs...)
 }
 
-// readTUN is the outbound path: one goroutine, one pair of buffers.
+// readTUN is the outbound path: one goroutine, one set of buffers, up to TUNBatch packets per
+// wakeup of the TUN device.
 func (b *Backend) readTUN() {
 	defer b.wg.Done()
-	buf := make([]byte, maxPacket)
-	out := make([]byte, 0, maxPacket+esp.MaxOverhead)
+	br, ok := b.dev.(batchReader)
+	if !ok {
+		br = singleReader{b.dev}
+	}
+	bufs := make([][]byte, TUNBatch)
+	for i := range bufs {
+		bufs[i] = make([]byte, maxPacket)
+	}
+	sizes := make([]int, TUNBatch)
+	pkts := make([][]byte, TUNBatch)
+	tx := newTxBatch(TUNBatch)
 	for {
-		n, err := b.dev.Read(buf)
+		n, err := br.ReadBatch(bufs, sizes)
 		if err != nil {
 			if errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF) {
 				return
@@ -458,19 +489,69 @@ func (b *Backend) readTUN() {
 			time.Sleep(10 * time.Millisecond) // a transient device error: do not spin
 			continue
 		}
-		b.outbound(buf[:n], out)
+		for i := range n {
+			pkts[i] = bufs[i][:sizes[i]]
+		}
+		b.outboundBatch(pkts[:n], tx)
 	}
 }
 
-// outbound protects one packet read from the TUN device, or drops it.
-func (b *Backend) outbound(pkt, out []byte) {
+// singleReader reads one packet per ReadBatch from a device that cannot do more.
+type singleReader struct{ io.Reader }
+
+func (r singleReader) ReadBatch(bufs [][]byte, sizes []int) (int, error) {
+	n, err := r.Read(bufs[0])
+	if err != nil {
+		return 0, err
+	}
+	sizes[0] = n
+	return 1, nil
+}
+
+// txBatch collects the ESP datagrams sealed from one batch of TUN packets: each in its own
+// output buffer, with its destination and SA (to count a failed send), until transmit.
+type txBatch struct {
+	out  [][]byte // one sealing buffer per slot, maxPacket+esp.MaxOverhead capacity
+	pkts [][]byte // sealed datagrams
+	to   []netip.AddrPort
+	sas  []*saEntry
+}
+
+func newTxBatch(n int) *txBatch {
+	tx := &txBatch{out: make([][]byte, n), pkts: make([][]byte, 0, n), to: make([]netip.AddrPort, 0, n),
+		sas: make([]*saEntry, 0, n)}
+	for i := range tx.out {
+		tx.out[i] = make([]byte, 0, maxPacket+esp.MaxOverhead)
+	}
+	return tx
+}
+
+func (tx *txBatch) reset() {
+	clear(tx.sas) // do not keep removed SAs alive
+	tx.pkts, tx.to, tx.sas = tx.pkts[:0], tx.to[:0], tx.sas[:0]
+}
+
+// outboundBatch protects the packets read from the TUN device in one wakeup (or drops them),
+// under one read lock of the tables, then transmits the datagrams.
+func (b *Backend) outboundBatch(pkts [][]byte, tx *txBatch) {
+	tx.reset()
+	b.mu.RLock()
+	for _, p := range pkts {
+		b.protect(p, tx)
+	}
+	b.mu.RUnlock()
+	b.transmit(tx)
+	tx.reset()
+}
+
+// protect seals one packet read from the TUN device into the next slot of tx, or drops it.
+// Called with mu read-held.
+func (b *Backend) protect(pkt []byte, tx *txBatch) {
 	f, ok := parseFlow(pkt)
 	if !ok {
 		b.noPolicy.Add(1)
 		return
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
 	var pol *policyEntry
 	for _, x := range b.policies {
 		if x.p.Dir == xfrm.DirOut && x.p.Matches(f) {
@@ -507,12 +588,38 @@ func (b *Backend) outbound(pkt, out []byte) {
 		}
 		payload, nh = pkt[int(pkt[0]&0x0f)*4:binary.BigEndian.Uint16(pkt[2:])], f.Proto
 	}
-	sealed, err := e.st.Seal(out[:0], payload, nh)
+	i := len(tx.pkts)
+	sealed, err := e.st.Seal(tx.out[i][:0], payload, nh)
 	if err != nil {
 		return // counted by the State
 	}
-	if _, err := b.cfg.Send(sealed, netip.AddrPortFrom(sa.Dst, sa.Encap.DstPort)); err != nil {
-		e.other.Add(1)
+	tx.pkts = append(tx.pkts, sealed)
+	tx.to = append(tx.to, netip.AddrPortFrom(sa.Dst, sa.Encap.DstPort))
+	tx.sas = append(tx.sas, e)
+}
+
+// transmit sends the sealed datagrams of tx: with Config.SendBatch when there is one (a
+// datagram it fails to send is counted on its SA and skipped), else one Send each.
+func (b *Backend) transmit(tx *txBatch) {
+	if b.cfg.SendBatch == nil {
+		for i, p := range tx.pkts {
+			if _, err := b.cfg.Send(p, tx.to[i]); err != nil {
+				tx.sas[i].other.Add(1)
+			}
+		}
+		return
+	}
+	for done := 0; done < len(tx.pkts); {
+		n, err := b.cfg.SendBatch(tx.pkts[done:], tx.to[done:])
+		n = max(0, min(n, len(tx.pkts)-done))
+		done += n
+		if err == nil && n > 0 {
+			continue
+		}
+		if done < len(tx.pkts) { // the datagram that failed (or a sender that made no progress)
+			tx.sas[done].other.Add(1)
+			done++
+		}
 	}
 }
 

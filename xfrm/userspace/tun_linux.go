@@ -2,9 +2,11 @@ package userspace
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -58,7 +60,53 @@ func New(cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("userspace: set up %s: %w", name, err)
 	}
 	cfg.TUNName = name
-	return newBackend(cfg, f, &netlinkRoutes{h: h, link: link.Attrs().Index})
+	rc, err := f.SyscallConn()
+	if err != nil {
+		h.Close()
+		f.Close()
+		return nil, fmt.Errorf("userspace: %s: %w", name, err)
+	}
+	return newBackend(cfg, &tunFile{File: f, rc: rc}, &netlinkRoutes{h: h, link: link.Attrs().Index})
+}
+
+// tunFile is the TUN device: an *os.File on Go's poller that can also read a batch of packets
+// per wakeup (one read(2) per packet: a TUN device without IFF_VNET_HDR hands out one packet
+// per read).
+type tunFile struct {
+	*os.File
+	rc syscall.RawConn
+}
+
+// ReadBatch implements batchReader.
+func (t *tunFile) ReadBatch(bufs [][]byte, sizes []int) (int, error) {
+	n := 0
+	var rerr error
+	err := t.rc.Read(func(fd uintptr) bool {
+		for n < len(bufs) {
+			k, err := unix.Read(int(fd), bufs[n])
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err == unix.EAGAIN:
+				return n > 0 // nothing yet: wait for the poller; else deliver what was read
+			case err != nil:
+				rerr = err
+				return true
+			}
+			sizes[n] = k
+			n++
+		}
+		return true
+	})
+	switch {
+	case n > 0:
+		return n, nil // an error after some packets comes back on the next read
+	case err != nil:
+		return 0, fmt.Errorf("userspace: TUN read: %w", err)
+	case rerr != nil:
+		return 0, fmt.Errorf("userspace: TUN read: %w", rerr)
+	}
+	return 0, fmt.Errorf("userspace: TUN read: %w", io.ErrNoProgress)
 }
 
 // openTUN opens /dev/net/tun non-blocking (so Close unblocks the reader through Go's poller)
