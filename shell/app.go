@@ -54,8 +54,9 @@ type App struct {
 	bootMu  sync.Mutex            // protects bootCfg and boot after start-up
 	bootCfg *runningconfig.Config // the configuration as the last Replay left it
 
-	eng  engineSlot // the IKE engine the crypto commands act on (engine.go)
-	logs logState   // buffer, counters and syslog sockets (logging.go)
+	eng   engineSlot // the IKE engine the crypto commands act on (engine.go)
+	ports portSlot   // the platform's hardware ports (ports.go)
+	logs  logState   // buffer, counters and syslog sockets (logging.go)
 }
 
 // NewApp builds the app with its built-in commands (enable, disable, exit, end, configure,

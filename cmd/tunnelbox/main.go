@@ -1,4 +1,5 @@
-// Command tunnelbox is the router appliance: it opens the configuration store, replays the
+// Command tunnelbox is the router appliance: it opens the configuration store, takes the Linux
+// links ethN of its network namespace as its ports GigabitEthernet0/N (--links), replays the
 // startup-config through the CLI grammar, and runs the IOS console on stdin/stdout (an
 // interactive line editor on a terminal, a transcript runner on a pipe) or, with
 // --console=false, no console at all until SIGTERM.
@@ -35,6 +36,7 @@ type options struct {
 	startup   string
 	console   bool
 	dataplane string
+	links     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -46,6 +48,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.startup, "startup-config", "", "IOS configuration `FILE` that seeds an empty store")
 	fs.BoolVar(&o.console, "console", true, "run the IOS console on stdin/stdout; false: no console, run until SIGTERM")
 	fs.StringVar(&o.dataplane, "dataplane", "auto", "IPsec data plane: "+strings.Join(dataplanes, "|"))
+	fs.BoolVar(&o.links, "links", true, "the Linux links ethN of this network namespace are the ports GigabitEthernet0/N: "+
+		"ip address and shutdown apply to them (through netlink, once configured); false: ports exist in the configuration only")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tunnelbox [flags]\n\n"+
 			"An IOS-style IPsec router in one binary. The console runs on stdin/stdout: with a terminal it\n"+
@@ -89,6 +93,7 @@ type router struct {
 	store *runningconfig.Store
 	cfg   *runningconfig.Manager
 	app   *shell.App
+	ports *ports // nil with --links=false
 }
 
 // boot opens the store, seeds it from the startup file when empty, builds the CLI and replays
@@ -120,13 +125,24 @@ func boot(o *options, logw io.Writer) (*router, error) {
 		text, ok = string(b), true
 	}
 	r.cfg = runningconfig.NewManager(runningconfig.Default())
-	r.app, err = shell.NewApp(shell.Options{Config: r.cfg, Store: store, Reset: runningconfig.Default})
+	reset := runningconfig.Default
+	if o.links {
+		if r.ports, err = openPorts(r.cfg); err != nil {
+			r.close()
+			return nil, err
+		}
+		reset = r.ports.reset
+	}
+	r.app, err = shell.NewApp(shell.Options{Config: r.cfg, Store: store, Reset: reset})
 	if err == nil {
 		err = commands.Register(r.app)
 	}
 	if err != nil {
 		r.close()
 		return nil, err
+	}
+	if r.ports != nil {
+		r.ports.attach(r.cfg, r.app) // the startup-config below applies to the links
 	}
 	r.app.SetLogSink(logw)
 	if ok {
@@ -152,6 +168,9 @@ func oneLine(s string) string {
 func (r *router) close() {
 	if r.cfg != nil {
 		r.cfg.Close()
+	}
+	if r.ports != nil {
+		r.ports.close()
 	}
 	if r.store != nil {
 		r.store.Close()
@@ -191,7 +210,9 @@ func run(o *options, stdin *os.File, stdout, stderr io.Writer) error {
 }
 
 // console runs the console session until the user leaves it, input ends, or ctx is done
-// (SIGTERM): interactive on a terminal, a transcript otherwise. A terminal is always restored.
+// (SIGTERM): on a terminal, interactive through chzyer/readline (shell.ServeConsole, the
+// terminal raw for the whole session so the pager reads single keys); on a pipe, a
+// transcript. A terminal is always restored.
 func console(ctx context.Context, app *shell.App, stdin *os.File, stdout io.Writer) error {
 	fd := int(stdin.Fd())
 	done := make(chan error, 1)
@@ -231,12 +252,15 @@ func console(ctx context.Context, app *shell.App, stdin *os.File, stdout io.Writ
 	}()
 	s := app.NewSession(shell.SessionOptions{Line: "con 0", Length: height, Width: width})
 	defer s.Close()
-	rw := struct {
-		io.Reader
-		io.Writer
-	}{stdin, stdout}
 	io.WriteString(stdout, "\r\n\r\nPress RETURN to get started!\r\n\r\n")
-	go func() { done <- s.Serve(rw, width, height, winch) }()
+	ct := shell.ConsoleTerminal{In: stdin, Out: stdout, Winch: winch, Width: func() int {
+		w, _, err := term.GetSize(fd)
+		if err != nil {
+			return 0
+		}
+		return w
+	}}
+	go func() { done <- s.ServeConsole(ct) }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():

@@ -131,7 +131,9 @@ func TestBinarySeedsFromStartupFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := filepath.Join(dir, "s.db")
-	out, stderr, code := runPiped(t, bin, "show ip interface brief\n", "--db", db, "--ssh", "", "--startup-config", seed)
+	// Ports in the configuration only: this runs in the host's namespace, whose eth0 must not
+	// get the seed's address (TestPortsInNetns covers the links).
+	out, stderr, code := runPiped(t, bin, "show ip interface brief\n", "--db", db, "--ssh", "", "--startup-config", seed, "--links=false")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -146,7 +148,7 @@ func TestBinarySeedsFromStartupFile(t *testing.T) {
 	if err := os.WriteFile(seed, []byte("hostname Other\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _, _ = runPiped(t, bin, "", "--db", db, "--ssh", "", "--startup-config", seed)
+	out, _, _ = runPiped(t, bin, "", "--db", db, "--ssh", "", "--startup-config", seed, "--links=false")
 	if !strings.HasPrefix(out, "Seed>") {
 		t.Errorf("store reseeded from the file: %q", out)
 	}
@@ -157,7 +159,7 @@ func TestFlags(t *testing.T) {
 	if _, err := parseFlags([]string{"--help"}, &errb); err == nil {
 		t.Fatal("--help did not stop")
 	}
-	for _, f := range []string{"--db", "--ssh", "--startup-config", "--console", "--dataplane", "auto|kernel|userspace|none"} {
+	for _, f := range []string{"--db", "--ssh", "--startup-config", "--console", "--dataplane", "auto|kernel|userspace|none", "--links"} {
 		if !strings.Contains(errb.String(), strings.TrimPrefix(f, "-")) {
 			t.Errorf("--help does not document %s:\n%s", f, errb.String())
 		}
@@ -178,7 +180,7 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	o, err := parseFlags(nil, io.Discard)
-	if err != nil || o.db != "tunnelbox.db" || o.ssh != "127.0.0.1:2222" || !o.console || o.dataplane != "auto" {
+	if err != nil || o.db != "tunnelbox.db" || o.ssh != "127.0.0.1:2222" || !o.console || o.dataplane != "auto" || !o.links {
 		t.Errorf("defaults = %+v, %v", o, err)
 	}
 }

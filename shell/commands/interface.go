@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -213,17 +214,40 @@ func ifShutdown(c *shell.Context, a parser.Args) error {
 	return nil
 }
 
-// ifStatus is the Status / Protocol pair of an interface.
-func ifStatus(i *runningconfig.Interface) (status, proto string) {
+// ifStatus is the Status / Protocol pair of an interface: the real state of a hardware port
+// the platform reports (ports), the configured state otherwise.
+func ifStatus(i *runningconfig.Interface, ports map[string]shell.PortState) (status, proto string) {
+	if p, ok := ports[i.Name]; ok {
+		return p.Status(), p.Protocol()
+	}
 	if i.Shutdown {
 		return "administratively down", "down"
 	}
 	return "up", "up"
 }
 
+// ports reads the platform's port state; a failure is reported and the configured state shown.
+func ports(c *shell.Context) map[string]shell.PortState {
+	p, err := c.App.Ports()
+	if err != nil {
+		c.Printf("%% %v\n", err)
+		return nil
+	}
+	return p
+}
+
+// ciscoMAC writes a MAC address the IOS way: 0050.56a1.0b2c.
+func ciscoMAC(m net.HardwareAddr) string {
+	if len(m) != 6 {
+		return ""
+	}
+	return fmt.Sprintf("%02x%02x.%02x%02x.%02x%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
 func showIPIntBrief(c *shell.Context, _ parser.Args) error {
 	cfg := c.Config.Running()
 	boot := c.App.BootConfig()
+	pst := ports(c)
 	c.Printf("%-27s%-16s%-4s%-7s%-22s%s\n", "Interface", "IP-Address", "OK?", "Method", "Status", "Protocol")
 	for k := range cfg.Interfaces {
 		i := &cfg.Interfaces[k]
@@ -236,7 +260,7 @@ func showIPIntBrief(c *shell.Context, _ parser.Args) error {
 				}
 			}
 		}
-		st, pr := ifStatus(i)
+		st, pr := ifStatus(i, pst)
 		c.Printf("%-27s%-16s%-4s%-7s%-22s%s\n", i.Name, addr, "YES", method, st, pr)
 	}
 	return nil
@@ -245,6 +269,7 @@ func showIPIntBrief(c *shell.Context, _ parser.Args) error {
 func showInterfaces(c *shell.Context, a parser.Args) error {
 	cfg := c.Config.Running()
 	want := a.Str("if")
+	pst := ports(c)
 	found := false
 	for k := range cfg.Interfaces {
 		i := &cfg.Interfaces[k]
@@ -252,8 +277,9 @@ func showInterfaces(c *shell.Context, a parser.Args) error {
 			continue
 		}
 		found = true
-		st, pr := ifStatus(i)
+		st, pr := ifStatus(i, pst)
 		c.Printf("%s is %s, line protocol is %s\n", i.Name, st, pr)
+		port, real := pst[i.Name]
 		hw := "iGbE"
 		switch {
 		case strings.HasPrefix(i.Name, "Loopback"):
@@ -261,7 +287,11 @@ func showInterfaces(c *shell.Context, a parser.Args) error {
 		case strings.HasPrefix(i.Name, "Tunnel"):
 			hw = "Tunnel"
 		}
-		c.Printf("  Hardware is %s\n", hw)
+		if mac := ciscoMAC(port.MAC); real && mac != "" {
+			c.Printf("  Hardware is %s, address is %s (bia %s)\n", hw, mac, mac)
+		} else {
+			c.Printf("  Hardware is %s\n", hw)
+		}
 		if i.Description != "" {
 			c.Printf("  Description: %s\n", i.Description)
 		}
@@ -273,6 +303,9 @@ func showInterfaces(c *shell.Context, a parser.Args) error {
 			mtu, bw = 1514, 8000000
 		} else if hw == "Tunnel" {
 			mtu, bw = 17916, 100
+		}
+		if real && port.MTU > 0 {
+			mtu = port.MTU
 		}
 		c.Printf("  MTU %d bytes, BW %d Kbit/sec, DLY 10 usec,\n", mtu, bw)
 		c.Printf("     reliability 255/255, txload 1/255, rxload 1/255\n")
