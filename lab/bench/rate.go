@@ -206,7 +206,7 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 		if err != nil {
 			return res, err
 		}
-		if err := ensureAddr(nsR, "eth0", netip.PrefixFrom(RateResponderAddr, 24)); err != nil {
+		if err := checkAddr(nsR, "eth0", netip.PrefixFrom(RateResponderAddr, 24)); err != nil {
 			return res, err
 		}
 		respPid = r.Pid
@@ -379,19 +379,18 @@ func addLoopbacks(ns *lab.Netns, n int, initiator bool) error {
 	})
 }
 
-// ensureAddr puts p on dev unless it is there already. The Tunnelbox binary does not yet
-// apply `ip address` of its ports to the Linux links (running-config/netif is not wired into
-// cmd/tunnelbox), so after configuring the same address through the CLI the harness adds it
-// to the link; once the binary does it, this finds it present and does nothing.
-func ensureAddr(ns *lab.Netns, dev string, p netip.Prefix) error {
+// checkAddr verifies that the router put p on its link dev: its ports follow `ip address`
+// through netlink, and Configure returns after the console accepted the lines, so the address
+// is there by then.
+func checkAddr(ns *lab.Netns, dev string, p netip.Prefix) error {
 	out, err := ns.Run("ip", "-o", "-4", "addr", "show", "dev", dev)
 	if err != nil {
 		return err
 	}
-	if strings.Contains(out, " "+p.String()+" ") {
-		return nil
+	if !strings.Contains(out, " "+p.String()+" ") {
+		return fmt.Errorf("bench: the router did not put %s on %s in %s: %s", p, dev, ns.Name, strings.TrimSpace(out))
 	}
-	return ns.AddAddr(dev, p)
+	return nil
 }
 
 // waitPing pings dst from ns until it answers or d passes.

@@ -99,10 +99,10 @@ func RunThroughputTunnelbox(t testing.TB, bin string, s Suite, d time.Duration) 
 		if err := r.Configure(GatewayConf(side.me, side.peer, s.Transform)...); err != nil {
 			return res, err
 		}
-		if err := ensureAddr(side.me.Gw, "eth0", netip.PrefixFrom(side.me.Outer, side.me.OuterNet.Bits())); err != nil {
+		if err := checkAddr(side.me.Gw, "eth0", netip.PrefixFrom(side.me.Outer, side.me.OuterNet.Bits())); err != nil {
 			return res, err
 		}
-		if err := ensureAddr(side.me.Gw, "eth1", netip.PrefixFrom(side.me.Inner, side.me.LAN.Bits())); err != nil {
+		if err := checkAddr(side.me.Gw, "eth1", netip.PrefixFrom(side.me.Inner, side.me.LAN.Bits())); err != nil {
 			return res, err
 		}
 		pids[i] = r.Pid
