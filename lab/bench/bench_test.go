@@ -199,6 +199,7 @@ func TestConfigs(t *testing.T) {
 	}
 	golden(t, "rate-initiator-swanctl.conf.golden", ini)
 	golden(t, "rate-responder-swanctl.conf.golden", RateResponderConf())
+	golden(t, "rate-responder-any-swanctl.conf.golden", RateResponderConfFrom("%any"))
 	golden(t, "rate-initiator-strongswan.conf.golden", RateCharonConf(true))
 	golden(t, "rate-responder-strongswan.conf.golden", RateCharonConf(false))
 	golden(t, "rate-tunnelbox.txt.golden", strings.Join(RateTunnelboxConf(), "\n")+"\n")
@@ -230,6 +231,11 @@ func TestSwanctlConfsLoad(t *testing.T) {
 	out, err := c.Swanctl("--load-all", "responder.conf", RateResponderConf())
 	if err != nil || !strings.Contains(out, "successfully loaded 1 connections, 0 unloaded") {
 		t.Fatalf("responder config: %v\n%s", err, out)
+	}
+	// The engine initiator's responder replaces it (same name).
+	out, err = c.Swanctl("--load-all", "responder-any.conf", RateResponderConfFrom("%any"))
+	if err != nil || !strings.Contains(out, "successfully loaded 1 connections, 0 unloaded") {
+		t.Fatalf("responder config for any initiator: %v\n%s", err, out)
 	}
 	ini, err := RateInitiatorConf(3, "none")
 	if err != nil {
