@@ -206,7 +206,7 @@ func (e *Engine) rekeyChild(c *ChildSA) {
 
 // entryFor finds the active (complete, bound) crypto map entry map/seq on ifname.
 func (e *Engine) entryFor(mapName string, seq int, ifname string) (runningconfig.ResolvedEntry, bool) {
-	for _, ent := range e.cfg.ActiveMapEntries() {
+	for _, ent := range e.activeEntries() {
 		if ent.Entry.Map == mapName && ent.Entry.Seq == seq && (ifname == "" || ent.Interface == ifname) {
 			return ent, true
 		}

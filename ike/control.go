@@ -61,7 +61,7 @@ func (e *Engine) Initiate(mapName string, seq int, aggressive bool) error {
 	var err error
 	if derr := e.do(func() {
 		found := false
-		for _, ent := range e.cfg.ActiveMapEntries() {
+		for _, ent := range e.activeEntries() {
 			if ent.Entry.Map != mapName || (seq != 0 && ent.Entry.Seq != seq) {
 				continue
 			}
@@ -90,7 +90,7 @@ func (e *Engine) Acquire(f xfrm.Flow) {
 }
 
 func (e *Engine) acquire(f xfrm.Flow) {
-	for _, ent := range e.cfg.ActiveMapEntries() {
+	for _, ent := range e.activeEntries() {
 		for _, ace := range ent.ACL.Entries {
 			if ace.IsRemark() || !ace.Matches(int(f.Proto), f.Src, f.Dst, f.SrcPort, f.DstPort) {
 				continue

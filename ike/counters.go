@@ -125,7 +125,7 @@ type entryKey struct {
 
 func (e *Engine) newLineResolver() *lineResolver {
 	r := &lineResolver{trap: e.trap.lines, users: make(map[xfrm.PolicyID][]*ChildSA, len(e.policies)),
-		ents: e.cfg.ActiveMapEntries(), entry: map[entryKey]int{}}
+		ents: e.activeEntries(), entry: map[entryKey]int{}}
 	for _, c := range e.children {
 		for _, id := range c.pols {
 			if u := r.users[id]; len(u) == 0 || u[len(u)-1] != c {
@@ -205,7 +205,7 @@ func (e *Engine) delPolicy(id xfrm.PolicyID) {
 // configuredLines returns every crypto ACL permit line of the active crypto map entries with
 // its selectors.
 func (e *Engine) configuredLines() map[lineKey]bool {
-	return linesOf(e.cfg.ActiveMapEntries())
+	return linesOf(e.activeEntries())
 }
 
 // linesOf returns the crypto ACL permit lines of ents with their selectors.
@@ -354,7 +354,7 @@ func (e *Engine) invalidSPIs() map[netip.Addr]uint64 {
 			out[p] = ic.InvalidSPI(p)
 		}
 	}
-	for _, ent := range e.cfg.ActiveMapEntries() {
+	for _, ent := range e.activeEntries() {
 		for _, p := range ent.Peers {
 			add(p)
 		}

@@ -103,20 +103,22 @@ type Engine struct {
 	once sync.Once
 
 	// Everything below belongs to the loop goroutine.
-	cfg      *runningconfig.Config
-	sas      map[isakmp.Cookie]*isakmpSA // by initiator cookie
-	children []*ChildSA
-	spis     map[uint32]bool // inbound SPIs in use
-	connID   int
-	childID  int
-	reqid    uint32
-	trap     trapState              // reqids and trap policies (trap.go)
-	history  map[netip.Addr][]Event // last exchanges per peer, for the teaching views
-	subs     map[int]chan Event
-	subID    int
-	lastFail map[netip.Addr]Event
-	policies map[xfrm.PolicyID]*policyRef
-	ctr      counterState // policy counts kept for ACL lines and flows (counters.go)
+	cfg       *runningconfig.Config
+	active    []runningconfig.ResolvedEntry // activeEntries' cache, valid while activeFor == cfg
+	activeFor *runningconfig.Config
+	sas       map[isakmp.Cookie]*isakmpSA // by initiator cookie
+	children  []*ChildSA
+	spis      map[uint32]bool // inbound SPIs in use
+	connID    int
+	childID   int
+	reqid     uint32
+	trap      trapState              // reqids and trap policies (trap.go)
+	history   map[netip.Addr][]Event // last exchanges per peer, for the teaching views
+	subs      map[int]chan Event
+	subID     int
+	lastFail  map[netip.Addr]Event
+	policies  map[xfrm.PolicyID]*policyRef
+	ctr       counterState // policy counts kept for ACL lines and flows (counters.go)
 }
 
 // policyRef counts the child SAs that need one installed policy.
@@ -428,4 +430,15 @@ func (e *Engine) halfOpen(peer netip.Addr) (forPeer, total int) {
 		}
 	}
 	return forPeer, total
+}
+
+// activeEntries returns the complete, bound crypto map entries of the current configuration,
+// resolved once per configuration snapshot (Quick Mode looks them up for every proposal, and a
+// hub may have thousands).
+func (e *Engine) activeEntries() []runningconfig.ResolvedEntry {
+	if e.activeFor != e.cfg {
+		e.active = e.cfg.ActiveMapEntries()
+		e.activeFor = e.cfg
+	}
+	return e.active
 }

@@ -504,7 +504,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // proposal: our side inside the line's source, the peer's side inside its destination, the
 // protocol and ports within the line's (IOS "proxy_match").
 func (e *Engine) findEntry(peer netip.Addr, local, remote Selector) (runningconfig.ResolvedEntry, bool) {
-	for _, ent := range e.cfg.ActiveMapEntries() {
+	for _, ent := range e.activeEntries() {
 		if !hasPeer(ent, peer) {
 			continue
 		}

@@ -72,7 +72,7 @@ func (e *Engine) wantTraps() ([]xfrm.Policy, []reqidKey, []lineKey) {
 	var keys []reqidKey
 	var lines []lineKey
 	seen := map[xfrm.PolicyID]bool{}
-	for _, ent := range e.cfg.ActiveMapEntries() {
+	for _, ent := range e.activeEntries() {
 		if len(ent.Peers) == 0 || !ent.LocalAddr.IsValid() || ent.ACL == nil {
 			continue
 		}
