@@ -42,6 +42,7 @@ type UDP struct {
 	bufs      sync.Pool // *[]byte scratch for marker + message on 4500
 	// sendBatches: *sendBatch for SendESPBatch
 	sendBatches sync.Pool
+	noGSO       atomic.Bool // the kernel or the device cannot segment UDP (SendESPBatch)
 	tap         atomic.Pointer[espTap]
 }
 
@@ -414,10 +415,13 @@ func (u *UDP) SendESP(b []byte, to netip.AddrPort) (int, error) {
 }
 
 // SendESPBatch sends ESP-in-UDP datagrams (SPI first, no marker) from the NAT-T socket, b[i]
-// to to[i], in as few system calls as possible (sendmmsg, up to SendBatch datagrams each):
-// userspace.Config.SendBatch. Like sendmmsg it returns how many datagrams, from the first,
-// were sent; when err is not nil, b[sent] was not (the caller drops it and may call again
-// with the rest). The kernel picks the source addresses. b is not kept.
+// to to[i], in as few system calls as possible: userspace.Config.SendBatch. One sendmmsg
+// carries up to SendBatch datagrams, and consecutive datagrams to one peer of one length (the
+// last of a run may be shorter: the segments of a TCP burst) go as one UDP GSO message
+// (UDP_SEGMENT), which crosses the local stack once and is split into datagrams only at the
+// device. Like sendmmsg it returns how many datagrams, from the first, were sent; when err is
+// not nil, b[sent] was not (the caller drops it and may call again with the rest). The kernel
+// picks the source addresses. b is not kept.
 func (u *UDP) SendESPBatch(b [][]byte, to []netip.AddrPort) (sent int, err error) {
 	if len(to) < len(b) {
 		return 0, fmt.Errorf("ike: SendESPBatch: %d datagrams, %d addresses", len(b), len(to))
@@ -427,37 +431,43 @@ func (u *UDP) SendESPBatch(b [][]byte, to []netip.AddrPort) (sent int, err error
 	}
 	sb := u.sendBatches.Get().(*sendBatch)
 	defer u.sendBatches.Put(sb)
+	gso := !u.noGSO.Load()
 	for sent < len(b) {
-		// Check and describe the next run of datagrams; an invalid one ends the run, and is
-		// reported when it is first in line.
-		n := 0
-		for ; n < len(sb.hdrs) && sent+n < len(b); n++ {
-			m, dst := b[sent+n], to[sent+n]
-			if dst.Addr().Unmap().Is4() && !(len(m) >= 4 && binary.BigEndian.Uint32(m) == 0) && len(m) > 0 {
-				sb.set(n, m, dst)
-				continue
+		nmsg := sb.build(b[sent:], to[sent:], gso)
+		if nmsg == 0 { // b[sent] cannot be sent
+			u.stats.sendErrors.Add(1)
+			if !validESPDst(to[sent]) {
+				return sent, fmt.Errorf("%w: %s", ErrUDPAddr, to[sent])
 			}
-			if n == 0 {
-				u.stats.sendErrors.Add(1)
-				if !dst.Addr().Unmap().Is4() {
-					return sent, fmt.Errorf("%w: %s", ErrUDPAddr, dst)
-				}
-				return sent, fmt.Errorf("ike: ESP datagram with SPI 0 or empty")
-			}
-			break
+			return sent, fmt.Errorf("ike: ESP datagram with SPI 0 or empty")
 		}
-		k, serr := sb.send(u.natt, n)
-		if k > 0 {
-			u.stats.espOut.Add(uint64(k))
+		k, serr := sb.send(u.natt, nmsg)
+		n := 0
+		for _, c := range sb.segs[:k] {
+			n += c
+		}
+		if n > 0 {
+			u.stats.espOut.Add(uint64(n))
 			if t := u.tap.Load(); t != nil {
-				for i := sent; i < sent+k; i++ {
+				for i := sent; i < sent+n; i++ {
 					t.add(true, netip.AddrPortFrom(netip.IPv4Unspecified(), u.nattPort), to[i], b[i])
 				}
 			}
 		}
-		sb.clear(n)
-		sent += k
-		if serr != nil {
+		failedGSO := serr != nil && sb.segs[k] > 1
+		sb.clear(nmsg)
+		sent += n
+		switch {
+		case serr == nil:
+		case failedGSO:
+			// The kernel refused to segment (no checksum offload on the route's device, an
+			// old kernel, a segment above the route's MTU): send the rest of this call one
+			// datagram per message, and stop trying where segmentation is unsupported.
+			gso = false
+			if serr == unix.EIO || serr == unix.EOPNOTSUPP || serr == unix.ENOPROTOOPT {
+				u.noGSO.Store(true)
+			}
+		default:
 			u.stats.sendErrors.Add(1)
 			return sent, fmt.Errorf("ike: send to %s: %w", to[sent], serr)
 		}
@@ -465,40 +475,98 @@ func (u *UDP) SendESPBatch(b [][]byte, to []netip.AddrPort) (sent int, err error
 	return sent, nil
 }
 
-// sendBatch is the argument of sendmmsg(2), pooled per transport.
+// validESPDst and validESP say whether SendESPBatch can send datagram m to dst.
+func validESPDst(dst netip.AddrPort) bool { return dst.Addr().Unmap().Is4() }
+
+func validESP(m []byte, dst netip.AddrPort) bool {
+	return validESPDst(dst) && len(m) >= 4 && binary.BigEndian.Uint32(m) != 0
+}
+
+// Bounds of one UDP GSO message (Linux: UDP_MAX_SEGMENTS; the IPv4 payload after the UDP header).
+const (
+	gsoMaxSegments = 64
+	gsoMaxBytes    = 65535 - 20 - 8
+)
+
+// gsoCmsgSpace is the control buffer of a UDP_SEGMENT message (a uint16 segment size).
+var gsoCmsgSpace = unix.CmsgSpace(2)
+
+// sendBatch is the argument of sendmmsg(2), pooled per transport: up to SendBatch messages,
+// each one datagram or a GSO run of several (one iovec per datagram, so nothing is copied).
 type sendBatch struct {
 	hdrs  []unix.Mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet4
+	cmsgs []byte
+	segs  []int // datagrams per message
 }
 
 func newSendBatch(n int) *sendBatch {
-	sb := &sendBatch{hdrs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n), names: make([]unix.RawSockaddrInet4, n)}
+	sb := &sendBatch{hdrs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n),
+		names: make([]unix.RawSockaddrInet4, n), cmsgs: make([]byte, n*gsoCmsgSpace), segs: make([]int, n+1)}
 	for i := range n {
 		h := &sb.hdrs[i].Hdr
 		h.Name = (*byte)(unsafe.Pointer(&sb.names[i]))
 		h.Namelen = unix.SizeofSockaddrInet4
-		h.Iov = &sb.iovs[i]
-		h.SetIovlen(1)
+		c := (*unix.Cmsghdr)(unsafe.Pointer(&sb.cmsgs[i*gsoCmsgSpace]))
+		c.Level, c.Type = unix.SOL_UDP, unix.UDP_SEGMENT
+		c.SetLen(unix.CmsgLen(2))
 	}
 	return sb
 }
 
-// set makes message i datagram m to the IPv4 address dst.
-func (sb *sendBatch) set(i int, m []byte, dst netip.AddrPort) {
-	sa := &sb.names[i]
-	sa.Family = unix.AF_INET
-	sa.Addr = dst.Addr().Unmap().As4()
-	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-	p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
-	sb.iovs[i].Base = &m[0]
-	sb.iovs[i].SetLen(len(m))
+// build describes the longest valid prefix of b as messages and returns how many (0 when b[0]
+// is invalid). With gso, a message takes consecutive datagrams to one address while they have
+// the first one's length, plus at most one shorter last one.
+func (sb *sendBatch) build(b [][]byte, to []netip.AddrPort, gso bool) int {
+	nmsg, iov, i := 0, 0, 0
+	for i < len(b) && nmsg < len(sb.hdrs) && validESP(b[i], to[i]) {
+		first, dst, size, total := iov, to[i], len(b[i]), 0
+		for i < len(b) && iov < len(sb.iovs) && (iov == first || gso) {
+			l := len(b[i])
+			if iov > first && (to[i] != dst || l > size || iov-first == gsoMaxSegments ||
+				total+l > gsoMaxBytes || !validESP(b[i], to[i])) {
+				break
+			}
+			sb.iovs[iov].Base = &b[i][0]
+			sb.iovs[iov].SetLen(l)
+			total += l
+			iov++
+			i++
+			if l < size {
+				break // only the last segment may be short
+			}
+		}
+		sa := &sb.names[nmsg]
+		sa.Family = unix.AF_INET
+		sa.Addr = dst.Addr().Unmap().As4()
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port)) // network byte order
+		p[0], p[1] = byte(dst.Port()>>8), byte(dst.Port())
+		h := &sb.hdrs[nmsg].Hdr
+		h.Iov = &sb.iovs[first]
+		h.SetIovlen(iov - first)
+		h.Control, h.Controllen = nil, 0
+		if iov-first > 1 {
+			c := sb.cmsgs[nmsg*gsoCmsgSpace : (nmsg+1)*gsoCmsgSpace]
+			*(*uint16)(unsafe.Pointer(&c[unix.CmsgLen(0)])) = uint16(size)
+			h.Control = &c[0]
+			h.SetControllen(len(c))
+		}
+		sb.segs[nmsg] = iov - first
+		nmsg++
+		if iov == len(sb.iovs) {
+			break
+		}
+	}
+	sb.segs[nmsg] = 0
+	return nmsg
 }
 
 // clear drops the references to the caller's buffers.
 func (sb *sendBatch) clear(n int) {
+	clear(sb.iovs)
 	for i := range n {
-		sb.iovs[i] = unix.Iovec{}
+		sb.hdrs[i].Hdr.Iov = nil
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/tunnelbox/tunnelbox/ike"
 )
@@ -165,4 +166,71 @@ func BenchmarkSendESP(b *testing.B) {
 			n += k
 		}
 	})
+}
+
+// TestUDPSendESPBatchSegments: runs of equal-length datagrams to one peer (sent as UDP GSO
+// messages where the kernel can) still arrive as the datagrams given, in order: a shorter
+// datagram ends a run, a longer one or another peer starts a new one, and a run stops at the
+// size and segment bounds of one message.
+func TestUDPSendESPBatchSegments(t *testing.T) {
+	r := newUDPRig(t)
+	other, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.11:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	peers := []netip.AddrPort{r.peerAddr(), other.LocalAddr().(*net.UDPAddr).AddrPort()}
+	// Room for a whole burst: a segment of a GSO message can be charged more than its size.
+	for _, c := range []*net.UDPConn{r.peer, other} {
+		if err := c.SetReadBuffer(4 << 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := func(n, size int) []int {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = size
+		}
+		return s
+	}
+	tests := []struct {
+		name  string
+		sizes []int
+		peer  func(i int) int
+	}{
+		{"one long run", rep(100, 1400), func(int) int { return 0 }},
+		{"many small", rep(150, 100), func(int) int { return 0 }},
+		{"short ends a run", []int{1400, 1400, 1000, 1400, 1400, 1400, 9, 9}, func(int) int { return 0 }},
+		{"longer starts a run", []int{1000, 1400, 1400, 600, 1400}, func(int) int { return 0 }},
+		{"two peers", rep(40, 1200), func(i int) int { return i / 7 % 2 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var msgs [][]byte
+			var to []netip.AddrPort
+			for i, sz := range tc.sizes {
+				msgs = append(msgs, espDatagram(i, sz))
+				to = append(to, peers[tc.peer(i)])
+			}
+			if sent, err := r.u.SendESPBatch(msgs, to); sent != len(msgs) || err != nil {
+				t.Fatalf("SendESPBatch = %d, %v", sent, err)
+			}
+			buf := make([]byte, 65536)
+			for pi, c := range []*net.UDPConn{r.peer, other} {
+				for i, m := range msgs {
+					if tc.peer(i) != pi {
+						continue
+					}
+					c.SetReadDeadline(time.Now().Add(10 * time.Second))
+					n, _, err := c.ReadFromUDPAddrPort(buf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(buf[:n], m) {
+						t.Fatalf("peer %d: got %d octets %x..., want datagram %d of %d octets", pi, n, buf[:8], i, len(m))
+					}
+				}
+			}
+		})
+	}
 }
