@@ -68,10 +68,11 @@ type UDPStats struct {
 	Invalid           uint64 // runts on 4500, truncated datagrams (dropped)
 	SendErrors        uint64
 	UnknownLocalAddrs uint64 // datagrams without a usable IP_PKTINFO (the local address is the bound one)
+	Coalesced         uint64 // reads that returned several datagrams the kernel coalesced (UDP_GRO)
 }
 
 type udpCounters struct {
-	ikeIn, ikeOut, espIn, espOut, espRefused, keepalives, invalid, sendErrors, noPktinfo atomic.Uint64
+	ikeIn, ikeOut, espIn, espOut, espRefused, keepalives, invalid, sendErrors, noPktinfo, coalesced atomic.Uint64
 }
 
 // ErrUDPAddr is returned by Send for an address the transport cannot use (not IPv4).
@@ -139,10 +140,23 @@ func NewUDP(ike, natt *net.UDPConn) (*UDP, error) {
 			return nil, err
 		}
 		setRecvBuffer(c, RecvBuffer)
+		if i == 1 {
+			setGRO(c)
+		}
 	}
 	u.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	u.sendBatches.New = func() any { return newSendBatch(SendBatch) }
 	return u, nil
+}
+
+// setGRO lets the kernel hand a reader a burst of equal ESP datagrams of one sender as one
+// (UDP_GRO; split again by the reader), which saves the per-datagram receive work when the
+// sender used UDP GSO over a veth link or the NIC coalesces. Best effort: without it the
+// datagrams come one by one.
+func setGRO(c *net.UDPConn) {
+	if rc, err := c.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_UDP, unix.UDP_GRO, 1) })
+	}
 }
 
 // setRecvBuffer sizes c's receive buffer: SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN,
@@ -229,12 +243,24 @@ func (u *UDP) read(c *net.UDPConn, port uint16, natt bool) {
 				u.stats.invalid.Add(1)
 				continue
 			}
-			local, ok := pktinfoDst(rb.oob(i))
+			oob := rb.oob(i)
+			local, ok := pktinfoDst(oob)
 			if !ok {
 				u.stats.noPktinfo.Add(1)
 				local = bound
 			}
-			u.dispatch(rb.bufs[i][:h.Len], netip.AddrPortFrom(local, port), from, natt)
+			to := netip.AddrPortFrom(local, port)
+			b := rb.bufs[i][:h.Len]
+			// Datagrams the kernel coalesced (UDP_GRO: equal segments, the last may be
+			// shorter) are handed on one by one, as they were sent.
+			if seg := groSize(oob); seg > 0 && len(b) > seg {
+				u.stats.coalesced.Add(1)
+				for len(b) > seg {
+					u.dispatch(b[:seg], to, from, natt)
+					b = b[seg:]
+				}
+			}
+			u.dispatch(b, to, from, natt)
 		}
 	}
 }
@@ -341,20 +367,38 @@ func (u *UDP) dispatch(b []byte, local, from netip.AddrPort, natt bool) {
 	}
 }
 
-// pktinfoDst returns the destination address of a datagram from its IP_PKTINFO message. It
-// walks the control messages in place (RFC 3542 §20.2 layout, Linux alignment) without
-// allocating, checking every length against the buffer.
+// pktinfoDst returns the destination address of a datagram from its IP_PKTINFO message.
 func pktinfoDst(oob []byte) (netip.Addr, bool) {
+	// struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; }
+	d := cmsgData(oob, unix.IPPROTO_IP, unix.IP_PKTINFO)
+	if len(d) < unix.SizeofInet4Pktinfo {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte(d[8:12])), true
+}
+
+// groSize returns the segment size of a datagram the kernel coalesced (UDP_GRO: an int), or 0.
+func groSize(oob []byte) int {
+	d := cmsgData(oob, unix.SOL_UDP, unix.UDP_GRO)
+	if len(d) < 4 {
+		return 0
+	}
+	return int(*(*int32)(unsafe.Pointer(&d[0])))
+}
+
+// cmsgData returns the data of the first control message of that level and type in oob, or
+// nil. It walks the messages in place (RFC 3542 §20.2 layout, Linux alignment) without
+// allocating, checking every length against the buffer.
+func cmsgData(oob []byte, level, typ int32) []byte {
 	hdr := unix.CmsgLen(0) // the aligned header: data starts here
 	for len(oob) >= unix.SizeofCmsghdr {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
 		l := int(h.Len)
 		if l < hdr || l > len(oob) {
-			return netip.Addr{}, false
+			return nil
 		}
-		// struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; }
-		if h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && l-hdr >= unix.SizeofInet4Pktinfo {
-			return netip.AddrFrom4([4]byte(oob[hdr+8 : hdr+12])), true
+		if h.Level == level && h.Type == typ {
+			return oob[hdr:l]
 		}
 		next := unix.CmsgSpace(l - hdr)
 		if next > len(oob) {
@@ -362,7 +406,7 @@ func pktinfoDst(oob []byte) (netip.Addr, bool) {
 		}
 		oob = oob[next:]
 	}
-	return netip.Addr{}, false
+	return nil
 }
 
 // Send implements Transport: msg goes from local (its port chooses the socket: PortNATT, or the
@@ -625,7 +669,7 @@ func (u *UDP) Stats() UDPStats {
 	s := &u.stats
 	return UDPStats{IKEIn: s.ikeIn.Load(), IKEOut: s.ikeOut.Load(), ESPIn: s.espIn.Load(), ESPOut: s.espOut.Load(),
 		ESPRefused: s.espRefused.Load(), Keepalives: s.keepalives.Load(), Invalid: s.invalid.Load(),
-		SendErrors: s.sendErrors.Load(), UnknownLocalAddrs: s.noPktinfo.Load()}
+		SendErrors: s.sendErrors.Load(), UnknownLocalAddrs: s.noPktinfo.Load(), Coalesced: s.coalesced.Load()}
 }
 
 // Close closes both sockets and waits for the readers to stop.

@@ -234,3 +234,53 @@ func TestUDPSendESPBatchSegments(t *testing.T) {
 		})
 	}
 }
+
+// TestUDPGSOToGRO: a transport's GSO runs reach another transport's reader coalesced (UDP_GRO
+// on loopback) and its ESP handler still gets every datagram, whole and in order.
+func TestUDPGSOToGRO(t *testing.T) {
+	listen := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tx, err := ike.NewUDP(listen(), listen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	rx, err := ike.NewUDP(listen(), listen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	got := make(chan []byte, 512)
+	rx.Serve(ike.UDPHandlers{IKE: func(ike.Packet) {}, ESP: func(b []byte, _ netip.AddrPort) error {
+		got <- bytes.Clone(b)
+		return nil
+	}})
+	_, rxPort := rx.Ports()
+	dst := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), rxPort)
+	var msgs [][]byte
+	var to []netip.AddrPort
+	for i := range 200 {
+		size := 1400
+		if i%50 == 49 {
+			size = 700 // ends a run
+		}
+		msgs = append(msgs, espDatagram(i, size))
+		to = append(to, dst)
+	}
+	if sent, err := tx.SendESPBatch(msgs, to); sent != len(msgs) || err != nil {
+		t.Fatalf("SendESPBatch = %d, %v", sent, err)
+	}
+	for i, m := range msgs {
+		if b := wait(t, got, "ESP datagram"); !bytes.Equal(b, m) {
+			t.Fatalf("datagram %d: got %d octets %x..., want %d octets", i, len(b), b[:8], len(m))
+		}
+	}
+	if s := rx.Stats(); s.ESPIn != uint64(len(msgs)) || s.Coalesced == 0 {
+		t.Errorf("receiver stats %+v: want %d ESP in, some of them coalesced", s, len(msgs))
+	}
+}

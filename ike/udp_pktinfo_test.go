@@ -57,3 +57,34 @@ func BenchmarkPktinfoDst(b *testing.B) {
 }
 
 func unsafePointer(b []byte) unsafe.Pointer { return unsafe.Pointer(&b[0]) }
+
+// TestGROSize: the UDP_GRO segment size is found beside IP_PKTINFO, and absent or short data
+// means no coalescing.
+func TestGROSize(t *testing.T) {
+	gro := func(size int32, dataLen int) []byte {
+		b := make([]byte, unix.CmsgSpace(dataLen))
+		h := (*unix.Cmsghdr)(unsafePointer(b))
+		h.Level, h.Type = unix.SOL_UDP, unix.UDP_GRO
+		h.SetLen(unix.CmsgLen(dataLen))
+		if dataLen >= 4 {
+			*(*int32)(unsafe.Pointer(&b[unix.CmsgLen(0)])) = size
+		}
+		return b
+	}
+	pi := unix.PktInfo4(&unix.Inet4Pktinfo{Addr: [4]byte{192, 0, 2, 7}})
+	tests := []struct {
+		name string
+		oob  []byte
+		want int
+	}{
+		{"alone", gro(1452, 4), 1452},
+		{"after pktinfo", append(append([]byte(nil), pi...), gro(1400, 4)...), 1400},
+		{"none", pi, 0},
+		{"short data", gro(0, 2), 0},
+	}
+	for _, tc := range tests {
+		if got := groSize(tc.oob); got != tc.want {
+			t.Errorf("%s: groSize = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
