@@ -6,8 +6,9 @@
 //
 // # Packet paths
 //
-//	outbound: TUN read -> 5-tuple -> first outbound policy by priority (the crypto ACL order)
-//	          -> newest outbound SA with the policy's Reqid and peer -> esp.Seal -> Config.Send
+//	outbound: TUN read (up to TUNBatch packets per wakeup) -> 5-tuple -> first outbound policy
+//	          by priority (the crypto ACL order) -> newest outbound SA with the policy's Reqid
+//	          and peer -> esp.Seal -> Config.SendBatch for the whole batch, or Config.Send each
 //	          (no SA: an Acquire event, at most one per policy per AcquireInterval; packet dropped)
 //	inbound:  IKE's UDP 4500 reader -> xfrm.Classify4500 -> HandleESPInUDP -> SA by SPI
 //	          -> esp.Open -> inbound policy check (RFC 4301 §5.2) -> TUN write
@@ -15,9 +16,9 @@
 // # The NAT-T socket is shared
 //
 // The IKE engine owns the UDP 4500 socket. It hands every datagram that Classify4500 calls ESP to
-// Backend.HandleESPInUDP, and the backend transmits through Config.Send (normally the socket's
-// WriteToUDPAddrPort), so IKE and ESP leave from the same address and port and keep the same NAT
-// mapping. Only UDP-encapsulated SAs can be installed: plain ESP (IP protocol 50) would need a
+// Backend.HandleESPInUDP, and the backend transmits through Config.SendBatch or Config.Send
+// (normally the transport's SendESPBatch, sendmmsg with UDP GSO, and SendESP), so IKE and ESP
+// leave from the same address and port and keep the same NAT mapping. Only UDP-encapsulated SAs can be installed: plain ESP (IP protocol 50) would need a
 // raw socket, which this backend does not open.
 //
 // # Routes
@@ -39,7 +40,7 @@
 // # Concurrency
 //
 // All methods are safe for concurrent use. Tables are guarded by one RWMutex; the packet paths
-// take it for reading. Lifetime timers and hard expiries take it for writing.
+// take it for reading (the outbound path once per TUN batch). Lifetime timers and hard expiries take it for writing.
 //
 // New creates the TUN device and the netlink handle in the network namespace of the calling
 // thread; a caller placing the backend in another namespace runs New on a thread locked there.
