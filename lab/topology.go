@@ -8,8 +8,9 @@ import (
 
 // Interface names used by the standard topologies.
 const (
-	OuterDev = "out0" // a gateway's outer (WAN) interface
-	InnerDev = "in0"  // a gateway's inner (LAN) interface
+	// A gateway's links are named as a Tunnelbox router's ports: ethN is GigabitEthernet0/N.
+	OuterDev = "eth0" // a gateway's outer (WAN) interface, GigabitEthernet0/0
+	InnerDev = "eth1" // a gateway's inner (LAN) interface, GigabitEthernet0/1
 	HostDev  = "eth0" // a protected host's only interface
 )
 

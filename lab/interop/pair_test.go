@@ -19,13 +19,12 @@ var (
 	psk    = "tunnelbox-lab-psk"
 )
 
-// fourNode is hostL -- gwL ==eth0== gwR -- hostR with the gateways' eth0 back to back.
+// fourNode is hostL -- gwL ==eth0== gwR -- hostR with the gateways' eth0 back to back. The
+// gateways' links carry no address until their router (or charonAddrs) puts them there.
 func fourNode(t *testing.T) (l, r Site) {
 	t.Helper()
 	l, r = newSite(t, "L", lanL, outerL), newSite(t, "R", lanR, outerR)
 	must(t, lab.Veth(l.Gw, "eth0", r.Gw, "eth0"))
-	must(t, l.Gw.AddAddr("eth0", netip.PrefixFrom(outerL, 24)))
-	must(t, r.Gw.AddAddr("eth0", netip.PrefixFrom(outerR, 24)))
 	must(t, l.Host.AddRoute(lanR, l.Inner))
 	must(t, r.Host.AddRoute(lanL, r.Inner))
 	return l, r

@@ -243,7 +243,9 @@ type Site struct {
 }
 
 // newSite creates gw<name> and host<name> with LAN lan (gateway .1, host .10) and outer
-// address outer/24 on the gateway's eth0 (which the caller links).
+// address outer/24 for the gateway's eth0 (which the caller links). The harness puts addresses
+// on the host only: a Tunnelbox gateway puts its own on its links from its configuration (the
+// links are its ports); a strongSwan gateway gets them from charonAddrs.
 func newSite(t *testing.T, name string, lan netip.Prefix, outer netip.Addr) Site {
 	t.Helper()
 	s := Site{LAN: lan, Outer: outer}
@@ -254,10 +256,17 @@ func newSite(t *testing.T, name string, lan netip.Prefix, outer netip.Addr) Site
 	s.HostAddr = netip.AddrFrom4(b)
 	s.Gw, s.Host = lab.NewNetns(t, "gw"+name), lab.NewNetns(t, "host"+name)
 	must(t, lab.Veth(s.Gw, "eth1", s.Host, "eth0"))
-	must(t, s.Gw.AddAddr("eth1", netip.PrefixFrom(s.Inner, lan.Bits())))
 	must(t, s.Host.AddAddr("eth0", netip.PrefixFrom(s.HostAddr, lan.Bits())))
 	must(t, s.Gw.Sysctl("net.ipv4.ip_forward", "1"))
 	return s
+}
+
+// charonAddrs gives a gateway that runs strongSwan instead of Tunnelbox its outer and inner
+// addresses (Tunnelbox configures its own links).
+func charonAddrs(t *testing.T, s Site) {
+	t.Helper()
+	must(t, s.Gw.AddAddr("eth0", netip.PrefixFrom(s.Outer, 24)))
+	must(t, s.Gw.AddAddr("eth1", netip.PrefixFrom(s.Inner, s.LAN.Bits())))
 }
 
 func must(t *testing.T, err error) {

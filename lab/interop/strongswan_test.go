@@ -45,6 +45,7 @@ var remainingRE = regexp.MustCompile(`remaining key lifetime \(k/sec\): \((\d+)/
 func runStrongSwan(t *testing.T, tc swCase) {
 	start := time.Now()
 	l, r := fourNode(t)
+	charonAddrs(t, r)
 	capL, err := lab.StartCapture(t, l.Gw, "eth0", "", "ip")
 	if err != nil {
 		t.Fatal(err)

@@ -123,6 +123,7 @@ func TestTeachingViewStrongSwan(t *testing.T) {
 func runTeach(t *testing.T, tc swCase) {
 	start := time.Now()
 	l, r := fourNode(t)
+	charonAddrs(t, r)
 	sw, err := lab.StartCharon(t, r.Gw, &lab.CharonSettings{KeyLog: true, AggressivePSK: tc.aggressive, RetransmitTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
