@@ -1,7 +1,7 @@
 // Package shell is the router's IOS command line: sessions, modes and prompts, the mode stack
 // with parent-mode fall-through, `?` help and Tab completion, history, the `|` output
 // modifiers, the ` --More-- ` pager, asynchronous log delivery, and the front ends that drive a
-// session: a line editor for character terminals (console in raw mode, SSH pty), a transcript
+// session: readline for the console on a terminal, a line editor for SSH ptys, a transcript
 // runner for piped input, and single-line execution for SSH exec requests.
 //
 // # Pieces
@@ -22,10 +22,18 @@
 //
 // # Front ends
 //
-//   - Serve: interactive editing over any io.ReadWriter in raw mode (SSH pty, console):
-//     `?` acts at once, Tab completes, the editing keys of ios-cli.md §2.5, Ctrl-Z is `end`.
+//   - ServeConsole: the console on a local terminal, edited by github.com/chzyer/readline:
+//     `?` acts at once, Tab completes through the grammar, the editing keys of ios-cli.md §2.5,
+//     Ctrl-Z is `end`. A key gate hands readline the keys only while a line is edited, so the
+//     pager, `Password:` and `[confirm]` read the keys typed ahead and none is lost.
+//   - Serve: an SSH pty, with the package's own line editor (same keys). It moves the cursor
+//     with backspaces and rewritten characters only; readline redraws the whole line with ANSI
+//     sequences on every key, which screen-scraping SSH clients (netmiko) would read as output.
 //   - RunTranscript: piped input, one line at a time, echoed after the prompt.
 //   - RunLine: one command, output returned as a string (SSH exec).
+//
+// App.SetPorts attaches the platform's hardware ports (cmd/tunnelbox: the Linux links), whose
+// real state `show ip interface brief` and `show interfaces` report.
 //
 // # Concurrency
 //
