@@ -140,17 +140,14 @@ func NewUDP(ike, natt *net.UDPConn) (*UDP, error) {
 			return nil, err
 		}
 		setRecvBuffer(c, RecvBuffer)
-		if i == 1 {
-			setGRO(c)
-		}
 	}
 	u.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	u.sendBatches.New = func() any { return newSendBatch(SendBatch) }
 	return u, nil
 }
 
-// setGRO lets the kernel hand a reader a burst of equal ESP datagrams of one sender as one
-// (UDP_GRO; split again by the reader), which saves the per-datagram receive work when the
+// setGRO lets the kernel hand the reader a burst of equal ESP datagrams of one sender as one
+// (UDP_GRO; split again by the reader before the ESP handler), which saves the per-datagram receive work when the
 // sender used UDP GSO over a veth link or the NIC coalesces. Best effort: without it the
 // datagrams come one by one.
 func setGRO(c *net.UDPConn) {
@@ -195,10 +192,15 @@ func setPktinfo(c *net.UDPConn) error {
 func (u *UDP) Ports() (ike, natt uint16) { return u.ikePort, u.nattPort }
 
 // Serve starts one reader goroutine per socket delivering to h. It may be called once; later
-// calls do nothing.
+// calls do nothing. With an ESP handler it turns on UDP_GRO on the NAT-T socket (see setGRO).
 func (u *UDP) Serve(h UDPHandlers) {
 	u.serveOnce.Do(func() {
 		u.handlers = h
+		if h.ESP != nil {
+			// Only for a userspace data plane: a socket with kernel ESP-in-UDP decapsulation
+			// (UDP_ENCAP) must get the datagrams one by one.
+			setGRO(u.natt)
+		}
 		u.wg.Add(2)
 		go u.read(u.ike, u.ikePort, false)
 		go u.read(u.natt, u.nattPort, true)
