@@ -20,7 +20,7 @@ import (
 	"github.com/tunnelbox/tunnelbox/xfrm/kernel"
 )
 
-// inVM is set by lab/vm's TestKernelBackendInVM: there the kernel has ESP, and a test that
+// inVM is set by lab/vm's TestInVM: there the kernel has ESP, and a test that
 // needs it must run rather than skip.
 var inVM = os.Getenv("TUNNELBOX_IN_VM") == "1"
 
@@ -50,7 +50,7 @@ func requireESP(t *testing.T, n *lab.Netns) {
 	switch {
 	case err == nil:
 	case errors.Is(err, kernel.ErrNoESP) && !inVM:
-		t.Skipf("this kernel has no ESP (%v): lab/vm TestKernelBackendInVM runs this test under QEMU", err)
+		t.Skipf("this kernel has no ESP (%v): lab/vm TestInVM runs this test under QEMU", err)
 	default:
 		t.Fatalf("probe: %v", err)
 	}

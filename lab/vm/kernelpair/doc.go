@@ -2,7 +2,7 @@
 // binary) in two network namespaces with a host behind each, configured only through their
 // piped consoles, carrying traffic through the data plane that `--dataplane auto` picks.
 //
-// Inside Debian's kernel under QEMU (lab/vm's TestKernelPairInVM boots it once and runs every
+// Inside Debian's kernel under QEMU (lab/vm's TestInVM boots it once and runs every
 // test here with TUNNELBOX_IN_VM=1 and TUNNELBOX_BIN naming the static binary) that is the
 // kernel's XFRM: the first ping raises an ACQUIRE, `ip -s xfrm state` shows the negotiated
 // algorithms and the same counters as `show crypto ipsec sa`, SAs rekey under a running ping

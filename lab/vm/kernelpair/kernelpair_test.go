@@ -227,7 +227,7 @@ func TestRekeyWithoutLoss(t *testing.T) {
 	l, r := fourNode(t)
 	plane := wantPlane(t, l.Gw)
 	if plane != "kernel" {
-		t.Skip("kernel data plane test: lab/vm's TestKernelPairInVM runs it (lab/interop covers the userspace plane)")
+		t.Skip("kernel data plane test: lab/vm's TestInVM runs it (lab/interop covers the userspace plane)")
 	}
 	env := "TUNNELBOX_TEST_SECOND=50ms"
 	gwL, gwR := startRouter(t, l.Gw, "gwL", env), startRouter(t, r.Gw, "gwR", env)

@@ -21,7 +21,7 @@ import (
 	"github.com/tunnelbox/tunnelbox/xfrm/kernel"
 )
 
-// inVM is set by lab/vm's TestKernelPairInVM: there the kernel has ESP and every test must pick
+// inVM is set by lab/vm's TestInVM: there the kernel has ESP and every test must pick
 // the kernel data plane.
 var inVM = os.Getenv("TUNNELBOX_IN_VM") == "1"
 
