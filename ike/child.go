@@ -47,15 +47,16 @@ type ChildSA struct {
 	hardTimer  *time.Timer
 	rekeying   bool
 	gone       bool
+	inAdded    bool // the inbound SA is in the data plane
 }
 
 // installChild creates the ChildSA of a finished Quick Mode and hands it to the data plane:
 // inbound SA first, then outbound, then the policies (make-before-break on rekey: the old pair
 // is removed only after the new one is in place).
-func (e *Engine) installChild(sa *isakmpSA, qm *quickMode, keysIn, keysOut ikecrypto.ESPKeys) error {
+func (e *Engine) buildChild(sa *isakmpSA, qm *quickMode, keysIn, keysOut ikecrypto.ESPKeys) (*ChildSA, error) {
 	enc, auth, _, err := transformAlgs(qm.chosen)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.childID++
 	c := &ChildSA{
@@ -98,11 +99,37 @@ func (e *Engine) installChild(sa *isakmpSA, qm *quickMode, keysIn, keysOut ikecr
 		c.in.AuthKey = append([]byte(nil), c.in.AuthKey...)
 		c.in.AuthKey[0] ^= 0x80
 	}
+	return c, nil
+}
+
+// addInbound hands a pair's inbound SA to the data plane. The responder does it when it sends QM2,
+// so that the initiator's first packets after QM3 (a rekey switches to the new outbound SA at once)
+// find it; the rest of the pair follows with QM3.
+func (e *Engine) addInbound(sa *isakmpSA, c *ChildSA) error {
 	if in := e.opts.Installer; in != nil {
 		if err := in.AddSA(c.in); err != nil {
 			e.fail(sa.connID, c.Peer, ReasonDataplane, err.Error())
 			return fmt.Errorf("data plane refused inbound SA: %w", err)
 		}
+	}
+	c.inAdded = true
+	return nil
+}
+
+// installChild completes a finished Quick Mode's pair in the data plane: inbound SA (unless the
+// responder added it with QM2), outbound SA, then the policies (make-before-break on rekey: the
+// old pair is removed only after the new one is in place).
+func (e *Engine) installChild(sa *isakmpSA, qm *quickMode, c *ChildSA) error {
+	if !c.inAdded {
+		if err := e.addInbound(sa, c); err != nil {
+			return err
+		}
+	}
+	mode := xfrm.ModeTransport
+	if c.Tunnel {
+		mode = xfrm.ModeTunnel
+	}
+	if in := e.opts.Installer; in != nil {
 		if err := in.AddSA(c.out); err != nil {
 			in.DelSA(c.in)
 			e.fail(sa.connID, c.Peer, ReasonDataplane, err.Error())

@@ -463,3 +463,26 @@ func TestInitialContactAfterRestart(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestLostQM3: the responder puts its inbound SA in place when it sends QM2; when QM3 never comes
+// it gives up after its retransmissions and takes that SA out again.
+func TestLostQM3(t *testing.T) {
+	g1, g2 := gateways(suites[0], 14)
+	p := newPair(t, g1, g2, ike.Options{Retransmit: 20 * time.Millisecond, MaxRetransmits: 2}, 14)
+	p.net.SetFilter(func(from, to netip.AddrPort, msg []byte) ([]byte, bool) {
+		qm3 := from.Addr() == addrR1 && len(msg) > 18 && msg[18] == 32 && len(msg) < 120
+		return msg, !qm3
+	})
+	if err := p.r1.Initiate("CMAP", 10, false); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the responder giving up on QM3", func(ev ike.Event, r1 bool) bool {
+		return !r1 && ev.Kind == ike.EvFailure && ev.Reason == ike.ReasonTimeout
+	})
+	if n := len(p.dp2.Snapshot()); n != 0 {
+		t.Fatalf("responder kept %d SAs after QM3 was lost", n)
+	}
+	if st := p.r2.Status(); len(st.IPsec) != 0 {
+		t.Fatalf("responder lists %d IPsec SAs", len(st.IPsec))
+	}
+}

@@ -777,7 +777,11 @@ func (e *Engine) deleteSA(sa *isakmpSA, why Reason, children bool) {
 	sa.dead = true
 	sa.retry.stop()
 	for _, q := range sa.qms {
-		q.retry.stop()
+		if q.state == qmDone {
+			q.retry.stop()
+		} else {
+			e.dropQM(sa, q) // an early inbound SA of an unfinished Quick Mode goes too
+		}
 	}
 	for _, t := range []*time.Timer{sa.expireTimer, sa.rekeyTimer, sa.dpd.timer} {
 		if t != nil {

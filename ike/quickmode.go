@@ -114,6 +114,7 @@ type quickMode struct {
 	lifeSec uint64
 	lifeKB  uint64
 	commit  bool
+	child   *ChildSA // the pair, once its keys are derived (the responder: with QM2)
 
 	lastRecv []byte
 	lastSent []byte
@@ -290,6 +291,10 @@ func (e *Engine) dropQM(sa *isakmpSA, qm *quickMode) {
 	delete(sa.qms, qm.mid)
 	if qm.state != qmDone {
 		delete(e.spis, qm.spiIn)
+		if c := qm.child; c != nil && c.inAdded && e.opts.Installer != nil {
+			e.opts.Installer.DelSA(c.in) // QM3 never came: the early inbound SA goes
+			c.inAdded = false
+		}
 	}
 }
 
@@ -450,6 +455,18 @@ func (e *Engine) qmR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	qm.iv = next2
 	qm.lastRecv = data
 	qm.state = qmR2Sent
+	// The inbound SA goes in now, before QM2 leaves: the initiator may send on the new pair as soon
+	// as it has sent QM3 (on a rekey it switches at once).
+	c, reason, err := e.childKeys(sa, qm)
+	if err != nil {
+		delete(e.spis, qm.spiIn)
+		return reason, err
+	}
+	if err := e.addInbound(sa, c); err != nil {
+		delete(e.spis, qm.spiIn)
+		return ReasonDataplane, err
+	}
+	qm.child = c
 	sa.qms[mid] = qm
 	e.debugf(sa.connID, peer, "ISAKMP:(%d):Old State = IKE_QM_SPI_STARVE  New State = IKE_QM_R_QM2 ", sa.connID)
 	e.sendQM(sa, qm, msg, "QM2", true)
@@ -764,41 +781,55 @@ func (e *Engine) qmR3(sa *isakmpSA, qm *quickMode, m *isakmp.Message, data []byt
 	return reason, err
 }
 
-// finishQM derives the keys of both SAs and installs them.
-func (e *Engine) finishQM(sa *isakmpSA, qm *quickMode) (Reason, error) {
-	qm.retry.stop()
-	qm.state = qmDone
+// childKeys derives the keys of both SAs of a Quick Mode and builds its pair (not yet installed).
+func (e *Engine) childKeys(sa *isakmpSA, qm *quickMode) (*ChildSA, Reason, error) {
 	var gqmxy []byte
 	if qm.group != 0 {
 		s, err := qm.dh.SharedSecret(qm.peerKE)
 		if err != nil {
-			e.dropQM(sa, qm)
-			return ReasonPFSMismatch, err
+			return nil, ReasonPFSMismatch, err
 		}
 		gqmxy = s
 	}
 	_, _, kt, err := transformAlgs(qm.chosen)
 	if err != nil {
-		e.dropQM(sa, qm)
-		return ReasonNoTransform, err
+		return nil, ReasonNoTransform, err
 	}
 	in, err := sa.keys.ESPKeymat(kt, gqmxy, spiBytes(qm.spiIn), qm.ni, qm.nr)
 	if err != nil {
-		e.dropQM(sa, qm)
-		return ReasonNoTransform, err
+		return nil, ReasonNoTransform, err
 	}
 	out, err := sa.keys.ESPKeymat(kt, gqmxy, spiBytes(qm.spiOut), qm.ni, qm.nr)
 	if err != nil {
-		e.dropQM(sa, qm)
-		return ReasonNoTransform, err
+		return nil, ReasonNoTransform, err
 	}
+	c, err := e.buildChild(sa, qm, in, out)
+	if err != nil {
+		return nil, ReasonNoTransform, err
+	}
+	return c, 0, nil
+}
+
+// finishQM installs the pair of a finished Quick Mode (deriving its keys unless the responder
+// already did with QM2).
+func (e *Engine) finishQM(sa *isakmpSA, qm *quickMode) (Reason, error) {
+	qm.retry.stop()
+	if qm.child == nil {
+		c, reason, err := e.childKeys(sa, qm)
+		if err != nil {
+			e.dropQM(sa, qm)
+			return reason, err
+		}
+		qm.child = c
+	}
+	qm.state = qmDone
 	if qm.role == initiator {
 		e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP:(%d):Old State = IKE_QM_I_QM1  New State = IKE_QM_PHASE2_COMPLETE ", sa.connID)
 	} else {
 		e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP:(%d):Old State = IKE_QM_R_QM2  New State = IKE_QM_PHASE2_COMPLETE ", sa.connID)
 	}
 	// The exchange's state is kept for duplicate detection until the ISAKMP SA goes.
-	if err := e.installChild(sa, qm, in, out); err != nil {
+	if err := e.installChild(sa, qm, qm.child); err != nil {
 		return ReasonDataplane, err
 	}
 	return 0, nil
