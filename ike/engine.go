@@ -282,7 +282,7 @@ func (e *Engine) Commit(_, n *runningconfig.Config) { e.SetConfig(n) }
 // Subscribe returns a channel of engine events and a function that ends the subscription.
 // A subscriber that does not keep up loses events rather than stalling the engine.
 func (e *Engine) Subscribe() (<-chan Event, func()) {
-	ch := make(chan Event, 1024)
+	ch := make(chan Event, 4096)
 	var id int
 	if e.do(func() { e.subID++; id = e.subID; e.subs[id] = ch }) != nil {
 		close(ch)
