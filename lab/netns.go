@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -368,4 +369,18 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// sendUDPScript sends argv[1] (hex) as exactly one UDP datagram to argv[2]:argv[3].
+const sendUDPScript = `import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(bytes.fromhex(sys.argv[1]), (sys.argv[2], int(sys.argv[3])))`
+
+// SendUDP sends payload as one UDP datagram from inside the namespace (from an ephemeral port).
+// Shell redirections to /dev/udp are no substitute: bash's printf may write a binary payload in
+// several pieces, and each write is a datagram of its own.
+func (n *Netns) SendUDP(dst netip.AddrPort, payload []byte) error {
+	_, err := n.Run("/usr/bin/python3", "-c", sendUDPScript, hex.EncodeToString(payload),
+		dst.Addr().String(), strconv.Itoa(int(dst.Port())))
+	return err
 }

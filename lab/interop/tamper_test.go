@@ -2,7 +2,7 @@ package interop
 
 import (
 	"encoding/hex"
-	"fmt"
+	"net/netip"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -36,7 +36,7 @@ func detailCounters(t *testing.T, r *Router) (decaps, verifyFailed, replayFailed
 func TestTamperedESP(t *testing.T) {
 	requireLab(t)
 	lab.RequireTshark(t)
-	lab.RequireCommands(t, "bash")
+	lab.RequireCommands(t, "/usr/bin/python3")
 	l, r := fourNode(t)
 	gwL, gwR := StartRouter(t, l.Gw, "gwL"), StartRouter(t, r.Gw, "gwR")
 	gwL.MustExec(t, siteConfig("gwL", l, r, 0).Lines()...)
@@ -88,12 +88,7 @@ func TestTamperedESP(t *testing.T) {
 	}
 	d0, v0, r0 := detailCounters(t, gwR)
 	for name, b := range forged {
-		var esc strings.Builder
-		for _, c := range b {
-			fmt.Fprintf(&esc, `\x%02x`, c)
-		}
-		cmd := fmt.Sprintf(`printf '%s' >/dev/udp/%s/4500`, esc.String(), r.Outer)
-		if _, err := l.Gw.Run("bash", "-c", cmd); err != nil {
+		if err := l.Gw.SendUDP(netip.AddrPortFrom(r.Outer, 4500), b); err != nil {
 			t.Fatalf("inject %s: %v", name, err)
 		}
 	}
