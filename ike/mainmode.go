@@ -321,67 +321,70 @@ func (e *Engine) mmI4(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	return 0, nil
 }
 
-// mmR5: responder receives MM5, checks HASH_I, sends MM6: phase 1 is complete.
-func (e *Engine) mmR5(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, error) {
+// verifyAuth decrypts MM5 or MM6 and checks the peer's HASH_I or HASH_R over its ID payload;
+// on success it adopts the next IV and the peer's identity. A message that does not decrypt into
+// ID and HASH almost always means the pre-shared keys differ.
+func (e *Engine) verifyAuth(sa *isakmpSA, m *isakmp.Message, name string) error {
 	next, err := sa.decrypt(m, sa.iv)
 	if err != nil {
-		return ReasonAuthFailed, fmt.Errorf("MM5 did not decrypt (%v): the pre-shared keys differ?", err)
+		return fmt.Errorf("%s did not decrypt (%v): the pre-shared keys differ?", name, err)
 	}
 	id, ok1 := m.Find(isakmp.PayloadID).(*isakmp.ID)
 	h, ok2 := m.Find(isakmp.PayloadHash).(*isakmp.Hash)
 	if !ok1 || !ok2 {
-		return ReasonAuthFailed, fmt.Errorf("MM5 without ID or HASH: the pre-shared keys differ?")
+		return fmt.Errorf("%s without ID or HASH: the pre-shared keys differ?", name)
 	}
-	want := sa.keys.HashI(sa.gxi, sa.gxr, sa.icky, sa.rcky, sa.saiB, isakmp.Body(id))
-	if !bytes.Equal(h.Data, want) {
-		return ReasonAuthFailed, fmt.Errorf("HASH_I of %v does not verify: the pre-shared keys differ", sa.remote.Addr())
+	hash, want := sa.keys.HashR, "HASH_R"
+	if sa.role == responder {
+		hash, want = sa.keys.HashI, "HASH_I"
+	}
+	if !bytes.Equal(h.Data, hash(sa.gxi, sa.gxr, sa.icky, sa.rcky, sa.saiB, isakmp.Body(id))) {
+		return fmt.Errorf("%s of %v does not verify: the pre-shared keys differ", want, sa.remote.Addr())
 	}
 	sa.iv = next
 	sa.peerID = string(isakmp.Body(id))
+	return nil
+}
+
+// mmR5: responder receives MM5, checks HASH_I, sends MM6: phase 1 is complete.
+func (e *Engine) mmR5(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, error) {
+	if err := e.verifyAuth(sa, m, "MM5"); err != nil {
+		return ReasonAuthFailed, err
+	}
 	e.received(sa, data, "MM5")
 	e.stateChange(sa, "IKE_R_MM4", "IKE_R_MM5", "IKE_MESG_FROM_PEER, IKE_MM_EXCH")
 	e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP:(%d):SA authentication status:\tauthenticated", sa.connID)
-	initialContact := hasNotify(m, isakmp.NotifyInitialContact)
 	my := localID(sa)
 	sa.idirB = isakmp.Body(my)
 	hashR := sa.keys.HashR(sa.gxi, sa.gxr, sa.icky, sa.rcky, sa.saiB, sa.idirB)
-	msg, next2 := sa.encrypt(sa.header(isakmp.ExchangeIdentityProt, 0), []isakmp.Payload{my, &isakmp.Hash{Data: hashR}}, sa.iv)
-	sa.iv = next2
+	msg, next := sa.encrypt(sa.header(isakmp.ExchangeIdentityProt, 0), []isakmp.Payload{my, &isakmp.Hash{Data: hashR}}, sa.iv)
+	sa.iv = next
 	sa.step = 6
 	e.stateChange(sa, "IKE_R_MM5", "IKE_P1_COMPLETE", "IKE_MESG_INTERNAL, IKE_PROCESS_COMPLETE")
 	e.sendP1(sa, msg, "MM6", false)
-	if initialContact {
-		e.initialContact(sa)
-	}
-	e.phase1Done(sa)
+	e.authenticated(sa, m)
 	return 0, nil
 }
 
 // mmI6: initiator receives MM6, checks HASH_R: phase 1 is complete.
 func (e *Engine) mmI6(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, error) {
-	next, err := sa.decrypt(m, sa.iv)
-	if err != nil {
-		return ReasonAuthFailed, fmt.Errorf("MM6 did not decrypt: %v", err)
+	if err := e.verifyAuth(sa, m, "MM6"); err != nil {
+		return ReasonAuthFailed, err
 	}
-	id, ok1 := m.Find(isakmp.PayloadID).(*isakmp.ID)
-	h, ok2 := m.Find(isakmp.PayloadHash).(*isakmp.Hash)
-	if !ok1 || !ok2 {
-		return ReasonAuthFailed, fmt.Errorf("MM6 without ID or HASH")
-	}
-	want := sa.keys.HashR(sa.gxi, sa.gxr, sa.icky, sa.rcky, sa.saiB, isakmp.Body(id))
-	if !bytes.Equal(h.Data, want) {
-		return ReasonAuthFailed, fmt.Errorf("HASH_R of %v does not verify: the pre-shared keys differ", sa.remote.Addr())
-	}
-	sa.iv = next
-	sa.peerID = string(isakmp.Body(id))
 	e.received(sa, data, "MM6")
 	e.stateChange(sa, "IKE_I_MM5", "IKE_I_MM6", "IKE_MESG_FROM_PEER, IKE_MM_EXCH")
 	sa.step = 6
+	e.authenticated(sa, m)
+	return 0, nil
+}
+
+// authenticated completes phase 1 once the peer is authenticated, honouring an INITIAL-CONTACT
+// the peer sent with its authentication.
+func (e *Engine) authenticated(sa *isakmpSA, m *isakmp.Message) {
 	if hasNotify(m, isakmp.NotifyInitialContact) {
 		e.initialContact(sa)
 	}
 	e.phase1Done(sa)
-	return 0, nil
 }
 
 func hasNotify(m *isakmp.Message, t isakmp.NotifyType) bool {
