@@ -55,3 +55,17 @@ var ErrNotRunning = errors.New("lab: process not running")
 
 // ErrTimeout is returned when a readiness wait (socket, capture start) runs out of time.
 var ErrTimeout = errors.New("lab: timed out")
+
+// ErrNoExit is returned when a router did not exit even after SIGKILL.
+var ErrNoExit = errors.New("lab: router did not exit")
+
+// RouterError reports a Tunnelbox console that answered a configuration line with an error.
+type RouterError struct {
+	Router string // its name
+	Line   string // the line as sent
+	Output string // what the console printed for it
+}
+
+func (e *RouterError) Error() string {
+	return fmt.Sprintf("lab: router %s refused %q: %s", e.Router, e.Line, e.Output)
+}

@@ -71,15 +71,16 @@ func NewNetns(t testing.TB, role string) *Netns {
 
 var (
 	staleRE    = regexp.MustCompile(`^tb-([0-9]+)-[0-9]+-`)
-	staleDirRE = regexp.MustCompile(`^tb-sw-([0-9]+)-`)
+	staleDirRE = regexp.MustCompile(`^tb-(?:sw|bin)-([0-9]+)-`)
 )
 
-// SweepStale deletes namespaces named tb-<pid>-... and charon directories tb-sw-<pid>-... in the
-// temporary directory whose creating process no longer exists (a test binary killed before its
-// cleanups ran). It never touches those of a live process. It returns what it deleted.
+// SweepStale deletes namespaces named tb-<pid>-..., charon directories tb-sw-<pid>-... and binary
+// directories tb-bin-<pid>-... (BuildTunnelbox) in the temporary directory whose creating
+// process no longer exists (a test binary killed before its cleanups ran). It never touches
+// those of a live process. It returns what it deleted.
 func SweepStale() []string {
 	var gone []string
-	if dirs, err := filepath.Glob(filepath.Join(os.TempDir(), "tb-sw-*")); err == nil {
+	if dirs, err := filepath.Glob(filepath.Join(os.TempDir(), "tb-*-*")); err == nil {
 		for _, d := range dirs {
 			m := staleDirRE.FindStringSubmatch(filepath.Base(d))
 			if m == nil {
