@@ -178,7 +178,7 @@ func (c *cryptoPlane) startLocked(cfg *runningconfig.Config) error {
 	h := ike.UDPHandlers{}
 	switch c.dataplane {
 	case "userspace":
-		dp, err := userspace.New(userspace.Config{Send: udp.SendESP})
+		dp, err := userspace.New(userspace.Config{Send: udp.SendESP, SendBatch: udp.SendESPBatch})
 		if err != nil {
 			udp.Close()
 			return err
