@@ -2,44 +2,19 @@ package interop
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tunnelbox/tunnelbox/lab"
 )
 
-// binary is the tunnelbox binary built once by TestMain ("" when the build failed; buildErr
-// says why and every test that needs it fails with it).
-var binary, buildErr = "", error(nil)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tb-interop-bin-")
-	if err == nil {
-		binary = filepath.Join(dir, "tunnelbox")
-		out, berr := exec.Command("go", "build", "-o", binary, "../../cmd/tunnelbox").CombinedOutput()
-		if berr != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", berr, out)
-			binary = ""
-		}
-	} else {
-		buildErr = err
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(lab.RunTests(m)) }
 
 // requireLab stops t unless the lab can run here (root, ip, ping, /dev/net/tun) and the binary
 // was built.
@@ -51,150 +26,23 @@ func requireLab(t *testing.T) {
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		lab.Unavailable(t, "needs /dev/net/tun for the userspace data plane")
 	}
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	lab.TunnelboxBinary(t, lab.BuildOptions{})
 }
 
-// Router is one Tunnelbox appliance: the real binary in its own namespace, driven only through
-// its console (a pipe: every line written is run and echoed as a transcript).
+// Router is one Tunnelbox appliance (lab.Router) that logs its SA keys.
 type Router struct {
-	Name   string
-	Netns  *lab.Netns
+	*lab.Router
 	Keylog string // TUNNELBOX_KEYLOG file
-
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	out    *syncBuffer
-	done   chan struct{}
-	seq    int
-	marked int // output offset after the last Exec
 }
 
-// syncBuffer collects the console output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// StartRouter runs tunnelbox in ns with a fresh store and SSH off. Cleanup ends it by closing
-// its console (it exits at end of input, sending deletes to its peers) and, if it lingers,
-// SIGTERM then SIGKILL by PID.
+// StartRouter runs tunnelbox in ns with a fresh store, SSH off and a key log. Cleanup ends it
+// by closing its console (it exits at end of input, sending deletes to its peers) and, if it
+// lingers, SIGTERM then SIGKILL by PID.
 func StartRouter(t *testing.T, ns *lab.Netns, name string) *Router {
 	t.Helper()
-	dir := t.TempDir()
-	r := &Router{Name: name, Netns: ns, Keylog: filepath.Join(dir, "keylog"), out: &syncBuffer{}, done: make(chan struct{})}
-	r.cmd = exec.Command("ip", "netns", "exec", ns.Name, binary, "--db", filepath.Join(dir, "db"), "--ssh", "")
-	r.cmd.Env = append(os.Environ(), "TUNNELBOX_KEYLOG="+r.Keylog)
-	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var err error
-	if r.stdin, err = r.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { r.cmd.Wait(); close(r.done) }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s console:\n%s", r.Name, tail(r.out.String(), 60))
-		}
-		r.Stop(t)
-	})
-	return r
-}
-
-// Stop closes the console and waits for the router to exit (SIGTERM, then SIGKILL, by PID).
-func (r *Router) Stop(t *testing.T) {
-	r.stdin.Close()
-	pid := r.cmd.Process.Pid
-	for _, sig := range []syscall.Signal{0, syscall.SIGTERM, syscall.SIGKILL} {
-		if sig != 0 {
-			syscall.Kill(pid, sig)
-		}
-		select {
-		case <-r.done:
-			return
-		case <-time.After(5 * time.Second):
-		}
-	}
-	t.Errorf("%s (pid %d) did not exit", r.Name, pid)
-}
-
-// Exec types lines at the console and returns what they printed, once all have run (a unique
-// unknown word follows them; its echo marks the end).
-func (r *Router) Exec(t *testing.T, lines ...string) string {
-	t.Helper()
-	r.seq++
-	mark := fmt.Sprintf("zz-end-of-batch-%d", r.seq)
-	text := strings.Join(append(lines, mark), "\n") + "\n"
-	if _, err := io.WriteString(r.stdin, text); err != nil {
-		t.Fatalf("%s console: %v", r.Name, err)
-	}
-	deadline := time.Now().Add(60 * time.Second) // hang guard only: a ping may take seconds
-	for {
-		out := r.out.String()
-		if i := strings.Index(out[r.marked:], mark+"\n"); i >= 0 {
-			// The marker's own error ends the batch; cut at the start of its prompt line.
-			const unknown = "% Unknown command or computer name, or unable to find computer address\n"
-			rest := out[r.marked+i:]
-			if k := strings.Index(rest, unknown); k >= 0 {
-				chunk := out[r.marked : r.marked+i]
-				if j := strings.LastIndexByte(chunk, '\n'); j >= 0 {
-					chunk = chunk[:j+1]
-				}
-				r.marked += i + k + len(unknown)
-				return chunk
-			}
-		}
-		select {
-		case <-r.done:
-			t.Fatalf("%s exited:\n%s", r.Name, tail(out, 40))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: console did not finish:\n%s", r.Name, tail(out, 40))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// Output is the whole console transcript so far.
-func (r *Router) Output() string { return r.out.String() }
-
-// MustExec is Exec that fails t when the output holds an IOS error (a `% ` line other than the
-// crypto map NOTE, or a caret).
-func (r *Router) MustExec(t *testing.T, lines ...string) string {
-	t.Helper()
-	out := r.Exec(t, lines...)
-	for _, l := range strings.Split(out, "\n") {
-		s := strings.TrimSpace(l)
-		if s == "^" || (strings.HasPrefix(s, "% ") && !strings.HasPrefix(s, "% NOTE")) {
-			t.Fatalf("%s: command failed:\n%s", r.Name, out)
-		}
-	}
-	return out
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	keylog := filepath.Join(t.TempDir(), "keylog")
+	r := lab.MustStartRouter(t, ns, name, lab.RouterOptions{Env: []string{"TUNNELBOX_KEYLOG=" + keylog}})
+	return &Router{Router: r, Keylog: keylog}
 }
 
 // KeyLine is one SA of the router's key log (TUNNELBOX_KEYLOG).
