@@ -9,9 +9,9 @@
 //
 // Kernel.Run writes a newc initramfs (Archive) holding a static busybox, the host's iproute2
 // ip with its shared libraries (busybox's ip has no xfrm), the Modules closure from
-// modules.dep, the caller's files (static Go test binaries: BuildTest, BuildBinary) and an
-// init that loads the modules, runs the script and reports its exit status on the serial
-// console. QEMU runs with TCG (KVM only when /dev/kvm is usable and is not the PVM nested
+// modules.dep, the caller's files (static Go test binaries from BuildTest, the static tunnelbox
+// from lab.BuildTunnelbox) and an init that loads the modules, runs the script and reports its
+// exit status on the serial console. QEMU runs with TCG (KVM only when /dev/kvm is usable and is not the PVM nested
 // hypervisor, which cannot run a stock kernel), no NIC, and powers off when the script ends.
 //
 // Require wraps Prepare for tests: without QEMU, the tools or the package, a test is skipped

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunnelbox/tunnelbox/lab"
 	"github.com/tunnelbox/tunnelbox/lab/vm"
 )
+
+func TestMain(m *testing.M) { os.Exit(lab.RunTests(m)) }
 
 // suite is one part of the VM run: a shell snippet (boot checks) or a test binary.
 type suite struct {
@@ -53,7 +56,7 @@ var suiteEndRE = regexp.MustCompile(`(?m)^TBVM-SUITE-END: (\S+) (\d+)$`)
 func TestInVM(t *testing.T) {
 	k := vm.Require(t)
 	narrow := os.Getenv("TUNNELBOX_VM_RUN")
-	files := map[string]string{"tunnelbox": vm.BuildBinary(t, "./cmd/tunnelbox")}
+	files := map[string]string{"tunnelbox": lab.TunnelboxBinary(t, lab.BuildOptions{Static: true})}
 	var script strings.Builder
 	script.WriteString("failed=0\n")
 	for i, s := range suites {

@@ -36,24 +36,12 @@ func Require(t testing.TB) *Kernel {
 // "./xfrm/kernel") into a static binary (CGO_ENABLED=0 go test -c) and returns its path.
 func BuildTest(t testing.TB, pkg string) string {
 	t.Helper()
-	return goBuild(t, filepath.Base(pkg)+".test", "test", "-c", pkg)
-}
-
-// BuildBinary compiles the command pkg (e.g. "./cmd/tunnelbox") statically and returns its path.
-func BuildBinary(t testing.TB, pkg string) string {
-	t.Helper()
-	return goBuild(t, filepath.Base(pkg), "build", pkg)
-}
-
-func goBuild(t testing.TB, name string, args ...string) string {
-	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), name)
-	pkg := args[len(args)-1]
-	args = append(args[:len(args)-1:len(args)-1], "-trimpath", "-o", out, pkg)
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg)+".test")
+	args := []string{"test", "-c", "-trimpath", "-o", out, pkg}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -82,7 +82,7 @@ var (
 	saSPIRE   = regexp.MustCompile(`spi: 0x([0-9A-F]+)\(`)
 )
 
-func showIPsecSA(t *testing.T, r *Router, detail bool) ipsecSA {
+func showIPsecSA(t *testing.T, r *lab.Router, detail bool) ipsecSA {
 	t.Helper()
 	cmd := "show crypto ipsec sa"
 	if detail {
@@ -170,8 +170,8 @@ func TestTunnel(t *testing.T) {
 	gwL.MustExec(t, "undebug all")
 	// The engine learned of the traffic from the data plane (the kernel's ACQUIRE, or the
 	// userspace plane's): nothing else asked for an SA.
-	if !strings.Contains(gwL.Console(), "IPSEC(sa_request)") {
-		t.Errorf("gwL: no IPSEC(sa_request) after the first ping:\n%s", tail(gwL.Console(), 40))
+	if !strings.Contains(gwL.Output(), "IPSEC(sa_request)") {
+		t.Errorf("gwL: no IPSEC(sa_request) after the first ping:\n%s", lab.Tail(gwL.Output(), 40))
 	}
 	if sent, recv := ping(t, l.Host, r.HostAddr, 10, "0.2"); recv != sent {
 		t.Errorf("hostL -> hostR through the tunnel: %d of %d replies", recv, sent)
@@ -188,7 +188,7 @@ func TestTunnel(t *testing.T) {
 		return
 	}
 	for _, x := range []struct {
-		r  *Router
+		r  *lab.Router
 		s  Site
 		sa ipsecSA
 	}{{gwL, l, sl}, {gwR, r, sr}} {

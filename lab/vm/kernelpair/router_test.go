@@ -1,19 +1,12 @@
 package kernelpair
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,30 +18,7 @@ import (
 // the kernel data plane.
 var inVM = os.Getenv("TUNNELBOX_IN_VM") == "1"
 
-// binary is the tunnelbox binary: TUNNELBOX_BIN (the static build copied into the VM) or one
-// built by TestMain.
-var binary, buildErr = os.Getenv("TUNNELBOX_BIN"), error(nil)
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	var dir string
-	if binary == "" && !testing.Short() {
-		var err error
-		if dir, err = os.MkdirTemp("", "tb-kernelpair-bin-"); err != nil {
-			buildErr = err
-		} else {
-			binary = filepath.Join(dir, "tunnelbox")
-			if out, err := exec.Command("go", "build", "-o", binary, "../../../cmd/tunnelbox").CombinedOutput(); err != nil {
-				buildErr, binary = fmt.Errorf("go build: %v\n%s", err, out), ""
-			}
-		}
-	}
-	code := m.Run()
-	if dir != "" {
-		os.RemoveAll(dir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(lab.RunTests(m)) }
 
 // requireLab stops t unless namespaces can be made and the binary exists.
 func requireLab(t *testing.T) {
@@ -56,9 +26,7 @@ func requireLab(t *testing.T) {
 	lab.RequireShort(t)
 	lab.RequireRoot(t)
 	lab.RequireCommands(t, "ip", "ping")
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	lab.TunnelboxBinary(t, lab.BuildOptions{}) // TUNNELBOX_BIN in the VM
 }
 
 // wantPlane is the data plane `--dataplane auto` must pick here: kernel where the kernel takes
@@ -78,133 +46,13 @@ func wantPlane(t *testing.T, n *lab.Netns) string {
 	return "userspace"
 }
 
-// Router is one tunnelbox process in a namespace, driven through its piped console.
-type Router struct {
-	Name  string
-	Netns *lab.Netns
-
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	out    *syncBuffer
-	done   chan struct{}
-	seq    int
-	marked int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startRouter runs the binary in ns with a fresh store, SSH off, the default --dataplane (auto)
 // and env added to the environment. Cleanup closes the console (the router sends deletes and
-// removes its SAs and policies) and kills it by PID if it lingers.
-func startRouter(t *testing.T, ns *lab.Netns, name string, env ...string) *Router {
+// removes its SAs and policies) and kills it by PID if it lingers. The guards are long: TCG is
+// slow.
+func startRouter(t *testing.T, ns *lab.Netns, name string, env ...string) *lab.Router {
 	t.Helper()
-	r := &Router{Name: name, Netns: ns, out: &syncBuffer{}, done: make(chan struct{})}
-	r.cmd = exec.Command("ip", "netns", "exec", ns.Name, binary, "--db", filepath.Join(t.TempDir(), "db"), "--ssh", "")
-	r.cmd.Env = append(os.Environ(), env...)
-	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var err error
-	if r.stdin, err = r.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { r.cmd.Wait(); close(r.done) }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s console (tail):\n%s", r.Name, tail(r.out.String(), 80))
-		}
-		r.stdin.Close()
-		pid := r.cmd.Process.Pid
-		for _, sig := range []syscall.Signal{0, syscall.SIGTERM, syscall.SIGKILL} {
-			if sig != 0 {
-				syscall.Kill(pid, sig)
-			}
-			select {
-			case <-r.done:
-				return
-			case <-time.After(10 * time.Second):
-			}
-		}
-		t.Errorf("%s (pid %d) did not exit", r.Name, pid)
-	})
-	return r
-}
-
-const unknownCmd = "% Unknown command or computer name, or unable to find computer address\n"
-
-// Exec types lines at the console and returns their output once all have run: an unknown
-// word typed after them marks the end.
-func (r *Router) Exec(t *testing.T, lines ...string) string {
-	t.Helper()
-	r.seq++
-	mark := fmt.Sprintf("zz-end-of-batch-%d", r.seq)
-	if _, err := io.WriteString(r.stdin, strings.Join(append(lines, mark), "\n")+"\n"); err != nil {
-		t.Fatalf("%s console: %v", r.Name, err)
-	}
-	deadline := time.Now().Add(90 * time.Second) // hang guard only (TCG is slow)
-	for {
-		out := r.out.String()
-		if i := strings.Index(out[r.marked:], mark+"\n"); i >= 0 {
-			rest := out[r.marked+i:]
-			if k := strings.Index(rest, unknownCmd); k >= 0 {
-				chunk := out[r.marked : r.marked+i]
-				if j := strings.LastIndexByte(chunk, '\n'); j >= 0 {
-					chunk = chunk[:j+1]
-				}
-				r.marked += i + k + len(unknownCmd)
-				return chunk
-			}
-		}
-		select {
-		case <-r.done:
-			t.Fatalf("%s exited:\n%s", r.Name, tail(out, 40))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: console did not finish:\n%s", r.Name, tail(out, 40))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// MustExec is Exec that fails on an IOS error line.
-func (r *Router) MustExec(t *testing.T, lines ...string) string {
-	t.Helper()
-	out := r.Exec(t, lines...)
-	for _, l := range strings.Split(out, "\n") {
-		if s := strings.TrimSpace(l); s == "^" || (strings.HasPrefix(s, "% ") && !strings.HasPrefix(s, "% NOTE")) {
-			t.Fatalf("%s: command failed:\n%s", r.Name, out)
-		}
-	}
-	return out
-}
-
-// Console is the whole console transcript so far (syslog lines included).
-func (r *Router) Console() string { return r.out.String() }
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return lab.MustStartRouter(t, ns, name, lab.RouterOptions{Env: env, Timeout: 90 * time.Second, StopWait: 10 * time.Second})
 }
 
 // Site is a gateway namespace (eth0 outer = GigabitEthernet0/0, eth1 inner = GigabitEthernet0/1)
@@ -294,20 +142,20 @@ func dotted(m uint32) string {
 func mask(p netip.Prefix) string { return dotted(^uint32(0) << (32 - p.Bits())) }
 
 // waitConsole waits until the router's console holds substr.
-func waitConsole(t *testing.T, r *Router, substr string, d time.Duration) {
+func waitConsole(t *testing.T, r *lab.Router, substr string, d time.Duration) {
 	t.Helper()
-	for end := time.Now().Add(d); !strings.Contains(r.Console(), substr); time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(d); !strings.Contains(r.Output(), substr); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(end) {
-			t.Fatalf("%s: no %q on the console:\n%s", r.Name, substr, tail(r.Console(), 40))
+			t.Fatalf("%s: no %q on the console:\n%s", r.Name, substr, lab.Tail(r.Output(), 40))
 		}
 	}
 }
 
 // checkPlane checks the data plane the router announced when ISAKMP started.
-func checkPlane(t *testing.T, r *Router, want string) {
+func checkPlane(t *testing.T, r *lab.Router, want string) {
 	t.Helper()
 	waitConsole(t, r, "%CRYPTO-6-DATAPLANE: IPsec data plane: ", 30*time.Second)
-	line := regexp.MustCompile(`%CRYPTO-6-DATAPLANE: IPsec data plane: (\w+)[^\n]*`).FindStringSubmatch(r.Console())
+	line := regexp.MustCompile(`%CRYPTO-6-DATAPLANE: IPsec data plane: (\w+)[^\n]*`).FindStringSubmatch(r.Output())
 	if line[1] != want {
 		t.Fatalf("%s: %s, want %s", r.Name, line[0], want)
 	}
