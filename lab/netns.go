@@ -230,7 +230,7 @@ type Proc struct {
 	Pid   int
 
 	cmd  *exec.Cmd
-	out  syncBuffer
+	out  SyncBuffer
 	done chan struct{}
 	err  error // Wait's result, set before done is closed
 
@@ -354,19 +354,22 @@ func waitFor(d time.Duration, p *Proc, cond func() bool) error {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutines of exec and concurrent readers.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for the writer goroutines of exec and concurrent readers
+// (a process's output that a test reads while it runs).
+type SyncBuffer struct {
 	mu sync.Mutex // guards b
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

@@ -35,7 +35,7 @@ type Router struct {
 
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
-	out      syncBuffer
+	out      SyncBuffer
 	done     chan struct{}
 	err      error // Wait's result, set before done is closed
 	timeout  time.Duration
@@ -101,7 +101,7 @@ func StartRouter(t testing.TB, ns *Netns, name string, o RouterOptions) (*Router
 			t.Logf("cleanup: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("router %s console, last lines:\n%s", r.Name, tail(r.out.String(), 80))
+			t.Logf("router %s console, last lines:\n%s", r.Name, Tail(r.out.String(), 80))
 		}
 	})
 	if _, err := r.Send(); err != nil {
@@ -159,11 +159,11 @@ func (r *Router) Send(lines ...string) (string, error) {
 		}
 		select {
 		case <-r.done:
-			return "", fmt.Errorf("lab: router %s exited (%v):\n%s", r.Name, r.err, tail(s, 40))
+			return "", fmt.Errorf("lab: router %s exited (%v):\n%s", r.Name, r.err, Tail(s, 40))
 		default:
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("lab: router %s: console did not answer within %v:\n%s", r.Name, r.timeout, tail(s, 40))
+			return "", fmt.Errorf("lab: router %s: console did not answer within %v:\n%s", r.Name, r.timeout, Tail(s, 40))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -269,7 +269,7 @@ func (r *Router) Enable() error {
 			return err
 		}
 		if !strings.HasSuffix(out, "#") {
-			return &RouterError{Router: r.Name, Line: "enable", Output: tail(out, 5)}
+			return &RouterError{Router: r.Name, Line: "enable", Output: Tail(out, 5)}
 		}
 	}
 	return nil

@@ -366,7 +366,7 @@ func StartCharon(t testing.TB, ns *Netns, settings *CharonSettings) (*Charon, er
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("charon in %s, last log lines:\n%s", ns.Role, tail(c.Logs(), 40))
+			t.Logf("charon in %s, last log lines:\n%s", ns.Role, Tail(c.Logs(), 40))
 		}
 	})
 	err = waitFor(10*time.Second, c.Proc, func() bool {
@@ -383,7 +383,8 @@ func StartCharon(t testing.TB, ns *Netns, settings *CharonSettings) (*Charon, er
 	return c, nil
 }
 
-func tail(s string, n int) string {
+// Tail returns the last n lines of s (output for a failure message).
+func Tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

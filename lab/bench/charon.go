@@ -287,7 +287,7 @@ func StartBenchCharon(t testing.TB, ns *lab.Netns, conf, cpus string) (*BenchCha
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("charon in %s, last log lines:\n%s", ns.Role, lastLines(c.Logs(), 30))
+			t.Logf("charon in %s, last log lines:\n%s", ns.Role, lab.Tail(c.Logs(), 30))
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
@@ -334,7 +334,7 @@ func (c *BenchCharon) Swanctl(cmd, name, text string) (string, error) {
 	x.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(c.Dir, "strongswan.conf"))
 	out, err := x.CombinedOutput()
 	if err != nil {
-		return string(out), &lab.CommandError{Args: append([]string{"swanctl"}, args...), Output: lastLines(string(out), 10), Err: err}
+		return string(out), &lab.CommandError{Args: append([]string{"swanctl"}, args...), Output: lab.Tail(string(out), 10), Err: err}
 	}
 	return string(out), nil
 }
@@ -433,4 +433,13 @@ func (c *BenchCharon) Counts(ref time.Time) (LogCounts, error) {
 	}
 	defer f.Close()
 	return ParseCharonLog(f, ref)
+}
+
+// tempDir is os.MkdirTemp with the package's error prefix.
+func tempDir(pattern string) (string, error) {
+	d, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	return d, nil
 }

@@ -17,14 +17,3 @@ func (e *ParseError) Error() string { return fmt.Sprintf("bench: %s: %s", e.What
 // ErrIncomplete is returned when a run ended before all tunnels were established (a timeout):
 // the partial figures are still returned with it.
 var ErrIncomplete = errors.New("bench: run incomplete")
-
-// RouterError reports a Tunnelbox console that answered a configuration line with an error.
-type RouterError struct {
-	Router string // its namespace role
-	Line   string // the line as sent
-	Output string // what the console printed for it
-}
-
-func (e *RouterError) Error() string {
-	return fmt.Sprintf("bench: router %s refused %q: %s", e.Router, e.Line, e.Output)
-}

@@ -64,7 +64,7 @@ func TestBenchLab(t *testing.T) {
 		}
 	}
 
-	bin, binErr := BuildTunnelbox(t)
+	bin, binErr := lab.BuildTunnelbox(lab.BuildOptions{})
 	rep := &Report{}
 	if only != "throughput" {
 		for round := 0; round < rounds; round++ {

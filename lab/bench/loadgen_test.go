@@ -115,19 +115,6 @@ func TestRateTunnelboxEnginesConf(t *testing.T) {
 	}
 }
 
-func TestCulprit(t *testing.T) {
-	sent := []string{"crypto map CMAP 1 ipsec-isakmp", "set peer 198.18.0.2", "set pfs group99", "exit"}
-	out := "RESP(config)#crypto map CMAP 1 ipsec-isakmp\n% NOTE: This new crypto map will remain disabled until a peer\n" +
-		"RESP(config-crypto-map)#set peer 198.18.0.2\nRESP(config-crypto-map)#set pfs group99\n" +
-		"                                 ^\n% Invalid input detected at '^' marker.\n\nRESP(config-crypto-map)#exit\nRESP(config)#"
-	if got := culprit(out, sent); got != "set pfs group99" {
-		t.Errorf("culprit = %q", got)
-	}
-	if got := culprit("% Unknown\n", sent); got != sent[0] {
-		t.Errorf("culprit without echoes = %q, want the first line", got)
-	}
-}
-
 func TestServeLoadGenBadOptions(t *testing.T) {
 	for _, opts := range []string{"", "{", `{"n":0,"responder":"192.0.2.2"}`, `{"n":3,"responder":"2001:db8::1"}`,
 		fmt.Sprintf(`{"n":%d,"responder":"192.0.2.2"}`, maxRateConns)} {

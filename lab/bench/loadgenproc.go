@@ -24,7 +24,7 @@ type LoadGenProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	lines chan string // stdout, line by line; closed at EOF
-	errb  lockedBuffer
+	errb  lab.SyncBuffer
 	done  chan struct{}
 }
 
@@ -93,7 +93,7 @@ func (p *LoadGenProc) next(d time.Duration) (string, error) {
 	case l, ok := <-p.lines:
 		if !ok {
 			<-p.done
-			return "", fmt.Errorf("bench: load generator exited (%v): %s", p.cmd.ProcessState, lastLines(p.errb.String(), 10))
+			return "", fmt.Errorf("bench: load generator exited (%v): %s", p.cmd.ProcessState, lab.Tail(p.errb.String(), 10))
 		}
 		return l, nil
 	case <-time.After(d):

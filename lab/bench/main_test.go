@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/tunnelbox/tunnelbox/lab"
 )
 
 // TestMain turns the test binary into the engine load generator when LoadGenEnv is set
@@ -16,5 +18,5 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(lab.RunTests(m))
 }

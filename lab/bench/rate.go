@@ -194,7 +194,7 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 		if o.TunnelboxBin == "" {
 			return res, fmt.Errorf("bench: no tunnelbox binary")
 		}
-		r, err := StartRouter(t, nsR, o.TunnelboxBin, RouterOptions{CPUs: cpuR})
+		r, err := lab.StartRouter(t, nsR, nsR.Role, lab.RouterOptions{Binary: o.TunnelboxBin, Dataplane: "userspace", CPUs: cpuR})
 		if err != nil {
 			return res, err
 		}
@@ -210,7 +210,7 @@ func RunSetupRate(t testing.TB, responder string, o RateOptions) (RateResult, er
 			return res, err
 		}
 		respPid = r.Pid
-		confirm = func() (int, error) { return r.ISAKMPUp() }
+		confirm = func() (int, error) { return isakmpUp(r) }
 	default:
 		return res, fmt.Errorf("bench: unknown responder %q", responder)
 	}
@@ -362,7 +362,7 @@ func addLoopbackAddrs(ns *lab.Netns, n int, addr func(int) netip.Addr) error {
 	cmd := ns.Command(ctx, "ip", "-batch", "-")
 	cmd.Stdin = strings.NewReader(b.String())
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return &lab.CommandError{Netns: ns.Name, Args: []string{"ip", "-batch", "-"}, Output: lastLines(string(out), 5), Err: err}
+		return &lab.CommandError{Netns: ns.Name, Args: []string{"ip", "-batch", "-"}, Output: lab.Tail(string(out), 5), Err: err}
 	}
 	return nil
 }
@@ -408,14 +408,14 @@ func waitPing(ns *lab.Netns, dst netip.Addr, d time.Duration) error {
 	}
 }
 
-// ISAKMPUp counts the phase-1 SAs in state QM_IDLE in `show crypto isakmp sa`.
-func (r *Router) ISAKMPUp() (int, error) {
-	out, err := r.Exec("show crypto isakmp sa")
+// isakmpUp counts the router's phase-1 SAs in state QM_IDLE in `show crypto isakmp sa`.
+func isakmpUp(r *lab.Router) (int, error) {
+	out, err := r.Send("show crypto isakmp sa")
 	if err != nil {
 		return 0, err
 	}
-	if msg := ConsoleError(out); msg != "" {
-		return 0, &RouterError{Router: r.Role, Line: "show crypto isakmp sa", Output: msg}
+	if msg := lab.ConsoleError(out); msg != "" {
+		return 0, &lab.RouterError{Router: r.Name, Line: "show crypto isakmp sa", Output: msg}
 	}
 	return CountQMIdle(out), nil
 }

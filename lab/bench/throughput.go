@@ -92,7 +92,7 @@ func RunThroughputTunnelbox(t testing.TB, bin string, s Suite, d time.Duration) 
 	}
 	var pids [2]int
 	for i, side := range [2]struct{ me, peer lab.Site }{{f.L, f.R}, {f.R, f.L}} {
-		r, err := StartRouter(t, side.me.Gw, bin, RouterOptions{})
+		r, err := lab.StartRouter(t, side.me.Gw, side.me.Gw.Role, lab.RouterOptions{Binary: bin, Dataplane: "userspace"})
 		if err != nil {
 			return res, err
 		}
