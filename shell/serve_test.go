@@ -4,30 +4,15 @@ import (
 	"bytes"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tunnelbox/tunnelbox/lab"
 	"github.com/tunnelbox/tunnelbox/shell"
 )
 
 // syncBuffer is an output buffer the test reads while Serve writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = lab.SyncBuffer
 
 // term is a scripted terminal: keys go in through a pipe, output is collected.
 type term struct {

@@ -1,13 +1,11 @@
 package sshd_test
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,28 +21,12 @@ username op secret op1
 end
 `
 
+func TestMain(m *testing.M) { os.Exit(lab.RunTests(m)) }
+
 // router is a real tunnelbox process serving SSH on a loopback port.
 type router struct {
 	port   string
-	stderr *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stderr *lab.SyncBuffer
 }
 
 // freePort asks the kernel for an unused loopback port.
@@ -58,22 +40,18 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// startRouter builds cmd/tunnelbox into a temporary directory, starts it without a console,
+// startRouter starts the tunnelbox binary (built once per test process) without a console,
 // seeded with config, and waits until its SSH server answers.
 func startRouter(t *testing.T, config string) *router {
 	t.Helper()
 	lab.RequireShort(t)
+	bin := lab.TunnelboxBinary(t, lab.BuildOptions{})
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "tunnelbox")
-	build := exec.Command("go", "build", "-o", bin, "github.com/tunnelbox/tunnelbox/cmd/tunnelbox")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/tunnelbox: %v\n%s", err, out)
-	}
 	cfgFile := filepath.Join(dir, "startup-config")
 	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &router{port: freePort(t), stderr: &syncBuffer{}}
+	r := &router{port: freePort(t), stderr: &lab.SyncBuffer{}}
 	cmd := exec.Command(bin, "--console=false", "--dataplane", "none",
 		"--db", filepath.Join(dir, "r1.db"), "--startup-config", cfgFile,
 		"--ssh", "127.0.0.1:"+r.port)
