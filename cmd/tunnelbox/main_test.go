@@ -11,17 +11,16 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tunnelbox/tunnelbox/lab"
 )
 
-// buildBinary compiles the real tunnelbox binary into a temp dir once per test.
+func TestMain(m *testing.M) { os.Exit(lab.RunTests(m)) }
+
+// buildBinary returns the real tunnelbox binary, built once per test process.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tunnelbox")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return lab.TunnelboxBinary(t, lab.BuildOptions{})
 }
 
 // runPiped runs the binary with stdin from a string and returns stdout, stderr, exit code.

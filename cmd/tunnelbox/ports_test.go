@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +16,9 @@ import (
 type pipeRouter struct {
 	t     *testing.T
 	stdin io.WriteCloser
-	out   *lockedBuffer
+	out   *lab.SyncBuffer
 	off   int
 	cmd   *exec.Cmd
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func (r *pipeRouter) send(lines ...string) {
@@ -110,7 +92,7 @@ func TestPortsInNetns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &pipeRouter{t: t, stdin: stdin, out: &lockedBuffer{}, cmd: cmd}
+	r := &pipeRouter{t: t, stdin: stdin, out: &lab.SyncBuffer{}, cmd: cmd}
 	cmd.Stdout, cmd.Stderr = r.out, r.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
