@@ -22,6 +22,9 @@ func BenchmarkResponderCPU(b *testing.B) {
 				[]string{"esp-aes", "256", "esp-sha-hmac"}}
 			g1, g2 := gateways(s, group)
 			p := newPair(b, g1, g2, ike.Options{}, 12)
+			// As on a router where nobody turned `debug crypto` on.
+			p.r1.SetDebug(false, false)
+			p.r2.SetDebug(false, false)
 			b.ResetTimer()
 			start := p.r2.LoopCPU()
 			wall := time.Now()

@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunnelbox/tunnelbox/ike/isakmp"
@@ -96,6 +98,9 @@ type Options struct {
 // Engine is one router's IKEv1 engine. Create it with New, start it with Start.
 type Engine struct {
 	opts Options
+
+	quietISAKMP atomic.Bool // SetDebug: nobody reads the debug lines
+	quietIPsec  atomic.Bool
 
 	ops  chan func()
 	quit chan struct{}
@@ -324,15 +329,26 @@ func (e *Engine) emit(ev Event) {
 	}
 }
 
+// SetDebug says whether anyone reads the `debug crypto isakmp` and `debug crypto ipsec` lines
+// (on by default). Off, the engine does not even format them: only the %CRYPTO messages among
+// them, failures, state changes and packet traces are still produced.
+func (e *Engine) SetDebug(isakmp, ipsec bool) {
+	e.quietISAKMP.Store(!isakmp)
+	e.quietIPsec.Store(!ipsec)
+}
+
 func (e *Engine) debugf(connID int, peer netip.Addr, format string, args ...any) {
 	if len(e.subs) == 0 && !peer.IsValid() {
+		return
+	}
+	if e.quietISAKMP.Load() && !strings.HasPrefix(format, "%%CRYPTO") {
 		return
 	}
 	e.emit(Event{Kind: EvDebug, ConnID: connID, Peer: peer, Text: fmt.Sprintf(format, args...)})
 }
 
 func (e *Engine) ipsecDebugf(peer netip.Addr, format string, args ...any) {
-	if len(e.subs) == 0 {
+	if len(e.subs) == 0 || e.quietIPsec.Load() {
 		return
 	}
 	e.emit(Event{Kind: EvIPsecDebug, Peer: peer, Text: fmt.Sprintf(format, args...)})

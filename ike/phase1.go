@@ -577,7 +577,7 @@ func (e *Engine) acceptChosen(sa *isakmpSA, reply *isakmp.SA) error {
 }
 
 func (e *Engine) debugAttrs(a isakmp.IKEAttributes) {
-	if len(e.subs) == 0 {
+	if len(e.subs) == 0 || e.quietISAKMP.Load() {
 		return
 	}
 	lines := []string{"encryption " + a.Encryption.String()}

@@ -74,6 +74,7 @@ func (l *cryptoLog) start(e *ike.Engine) {
 	p := &eventPump{e: e, ch: ch, syncReq: make(chan chan struct{}), done: make(chan struct{})}
 	l.mu.Lock()
 	l.pump = p
+	e.SetDebug(l.isakmp, l.ipsec) // the engine formats debug lines only while a debug is on
 	l.mu.Unlock()
 	go l.run(p)
 }
@@ -193,6 +194,9 @@ func RegisterDebug(app *shell.App) error {
 				l.ipsec = on
 				c.Printf("Crypto IPSEC debugging is %s\n", state)
 			}
+			if e := c.App.Engine(); e != nil {
+				e.SetDebug(l.isakmp, l.ipsec)
+			}
 			return nil
 		}
 	}
@@ -200,6 +204,9 @@ func RegisterDebug(app *shell.App) error {
 		FlushCryptoEvents(c.App)
 		l.mu.Lock()
 		l.isakmp, l.ipsec = false, false
+		if e := c.App.Engine(); e != nil {
+			e.SetDebug(false, false)
+		}
 		l.mu.Unlock()
 		c.Printf("All possible debugging has been turned off\n")
 		return nil
