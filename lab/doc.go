@@ -1,5 +1,5 @@
-// Package lab holds the project's own test harness: network-namespace topologies, a real
-// strongSwan peer, tshark capture and dissection, and the rule for real-world test tiers.
+// Package lab holds the project's own test harness: network-namespace topologies, the real
+// tunnelbox binary driven through its console, a real strongSwan peer, tshark capture and dissection, and the rule for real-world test tiers.
 //
 // # Tiers
 //
@@ -21,6 +21,17 @@
 //	all gateways on one switched outer segment (a bridge in its own namespace).
 //
 // No namespace ever gets a default route: traffic stays on loopback and inside the namespaces.
+//
+// # Tunnelbox
+//
+// BuildTunnelbox builds cmd/tunnelbox once per test process (BuildOptions.Static: CGO_ENABLED=0,
+// for lab/vm), or returns TUNNELBOX_BIN when set; RunTests, from TestMain, deletes the build.
+// StartRouter runs the binary in a namespace with a fresh store, SSH off and its console on a
+// pipe, and waits for the first prompt. Router.Send types lines and returns their transcript up
+// to the next prompt (a comment line sent after them marks the end); Exec and MustExec are the
+// test forms, Configure and ConfigureBatch enter configuration mode and report a refused line as
+// a *RouterError. Cleanup closes the console (the router sends its deletes and exits), then
+// sends SIGTERM and SIGKILL by PID if it lingers.
 //
 // # strongSwan
 //
