@@ -1,5 +1,6 @@
 // Package lab holds the project's own test harness: network-namespace topologies, the real
-// tunnelbox binary driven through its console, a real strongSwan peer, tshark capture and dissection, and the rule for real-world test tiers.
+// tunnelbox binary driven through its console, a real strongSwan peer, tshark capture and
+// dissection, and the rule for real-world test tiers.
 //
 // # Tiers
 //
