@@ -1,7 +1,6 @@
 package shell_test
 
 import (
-	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -9,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
 	"github.com/tunnelbox/tunnelbox/shell"
-	"github.com/tunnelbox/tunnelbox/shell/commands"
+	"github.com/tunnelbox/tunnelbox/shell/shelltest"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected transcripts in testdata/*.txt")
@@ -25,36 +23,14 @@ var testClock = time.Date(2026, time.March, 1, 0, 5, 12, 123e6, time.UTC)
 // newTestApp builds a router with all commands, a fresh store in a temp dir, and a pinned clock.
 func newTestApp(t testing.TB) *shell.App {
 	t.Helper()
-	st, err := runningconfig.OpenStore(filepath.Join(t.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr := runningconfig.NewManager(runningconfig.Default())
-	t.Cleanup(func() { mgr.Close(); st.Close() })
-	app, err := shell.NewApp(shell.Options{
-		Config: mgr, Store: st, Reset: runningconfig.Default,
-		Now: func() time.Time { return testClock }, Boot: testClock.Add(-(26*time.Hour + 3*time.Minute)),
-		Version: "15.6(3)TB1",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := commands.Register(app); err != nil {
-		t.Fatal(err)
-	}
-	return app
+	return shelltest.NewApp(t, shelltest.Options{Store: true, Now: func() time.Time { return testClock },
+		Boot: testClock.Add(-(26*time.Hour + 3*time.Minute)), Version: "15.6(3)TB1"})
 }
 
 // runTranscript feeds input to a console session and returns the transcript.
 func runTranscript(t testing.TB, app *shell.App, input string) string {
 	t.Helper()
-	s := app.NewSession(shell.SessionOptions{Line: "con 0"})
-	defer s.Close()
-	var out bytes.Buffer
-	if err := s.RunTranscript(strings.NewReader(input), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
+	return shelltest.Transcript(t, app, input)
 }
 
 // trimTrailing removes trailing spaces of every line (ios-cli.md: compare trimmed unless stated).

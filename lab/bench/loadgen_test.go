@@ -15,8 +15,7 @@ import (
 	"github.com/tunnelbox/tunnelbox/ike"
 	"github.com/tunnelbox/tunnelbox/lab"
 	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
-	"github.com/tunnelbox/tunnelbox/shell"
-	"github.com/tunnelbox/tunnelbox/shell/commands"
+	"github.com/tunnelbox/tunnelbox/shell/shelltest"
 )
 
 func TestEngineInitiatorAddr(t *testing.T) {
@@ -64,14 +63,8 @@ func TestEngineConfig(t *testing.T) {
 // configuration they build.
 func replay(t *testing.T, lines []string) *runningconfig.Config {
 	t.Helper()
-	mgr := runningconfig.NewManager(runningconfig.Default())
-	app, err := shell.NewApp(shell.Options{Config: mgr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := commands.Register(app); err != nil {
-		t.Fatal(err)
-	}
+	app := shelltest.NewApp(t, shelltest.Options{})
+	mgr := app.Config()
 	var text strings.Builder
 	sub := false
 	for _, l := range lines {

@@ -17,9 +17,9 @@ import (
 	"github.com/tunnelbox/tunnelbox/ike"
 	"github.com/tunnelbox/tunnelbox/ike/iketest"
 	"github.com/tunnelbox/tunnelbox/lab"
-	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
 	"github.com/tunnelbox/tunnelbox/shell"
 	"github.com/tunnelbox/tunnelbox/shell/commands"
+	"github.com/tunnelbox/tunnelbox/shell/shelltest"
 	"github.com/tunnelbox/tunnelbox/xfrm"
 	"github.com/tunnelbox/tunnelbox/xfrm/userspace"
 )
@@ -101,14 +101,8 @@ func TestCryptoACLMatchCountersLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg1.Hostname = "R1"
-	mgr := runningconfig.NewManager(cfg1)
-	app, err := shell.NewApp(shell.Options{Config: mgr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := commands.Register(app); err != nil {
-		t.Fatal(err)
-	}
+	app := shelltest.NewApp(t, shelltest.Options{Config: cfg1})
+	mgr := app.Config()
 	e1 := ike.New(ike.Options{Transport: n.Transport(addrR1), Installer: dp, ForceNATT: true})
 	cfg2, err := iketest.Config(g2)
 	if err != nil {

@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -14,7 +13,7 @@ import (
 
 	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
 	"github.com/tunnelbox/tunnelbox/shell"
-	"github.com/tunnelbox/tunnelbox/shell/commands"
+	"github.com/tunnelbox/tunnelbox/shell/shelltest"
 )
 
 // The -update flag rewrites the golden transcripts. Another test file of the package may
@@ -38,36 +37,14 @@ var cryptoClock = time.Date(2026, time.March, 1, 0, 5, 12, 123e6, time.UTC)
 // cryptoApp builds a router with every command, a store in a temp dir and a pinned clock.
 func cryptoApp(tb testing.TB) *shell.App {
 	tb.Helper()
-	st, err := runningconfig.OpenStore(filepath.Join(tb.TempDir(), "t.db"), time.Second)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mgr := runningconfig.NewManager(runningconfig.Default())
-	tb.Cleanup(func() { mgr.Close(); st.Close() })
-	app, err := shell.NewApp(shell.Options{
-		Config: mgr, Store: st, Reset: runningconfig.Default,
-		Now: func() time.Time { return cryptoClock }, Boot: cryptoClock.Add(-time.Hour),
-		Version: "15.6(3)TB1",
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := commands.Register(app); err != nil {
-		tb.Fatal(err)
-	}
-	return app
+	return shelltest.NewApp(tb, shelltest.Options{Store: true, Now: func() time.Time { return cryptoClock },
+		Boot: cryptoClock.Add(-time.Hour), Version: "15.6(3)TB1"})
 }
 
 // typeLines feeds input to a console session and returns the transcript.
 func typeLines(tb testing.TB, app *shell.App, input string) string {
 	tb.Helper()
-	s := app.NewSession(shell.SessionOptions{Line: "con 0"})
-	defer s.Close()
-	var out bytes.Buffer
-	if err := s.RunTranscript(strings.NewReader(input), &out); err != nil {
-		tb.Fatal(err)
-	}
-	return out.String()
+	return shelltest.Transcript(tb, app, input)
 }
 
 // TestCryptoTranscripts replays testdata/crypto/*.txt byte for byte (trailing spaces and TABs

@@ -16,6 +16,7 @@ import (
 	runningconfig "github.com/tunnelbox/tunnelbox/running-config"
 	"github.com/tunnelbox/tunnelbox/shell"
 	"github.com/tunnelbox/tunnelbox/shell/commands"
+	"github.com/tunnelbox/tunnelbox/shell/shelltest"
 	"github.com/tunnelbox/tunnelbox/xfrm"
 )
 
@@ -123,14 +124,8 @@ func newRouter(t *testing.T, name string, g iketest.Gateway, n *iketest.Net, clk
 		t.Fatal(err)
 	}
 	cfg.Hostname = name
-	mgr := runningconfig.NewManager(cfg)
-	app, err := shell.NewApp(shell.Options{Config: mgr, Now: clk.Now, Boot: clk.Now(), Version: "15.6(3)TB1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := commands.Register(app); err != nil {
-		t.Fatal(err)
-	}
+	app := shelltest.NewApp(t, shelltest.Options{Config: cfg, Now: clk.Now, Boot: clk.Now(), Version: "15.6(3)TB1"})
+	mgr := app.Config()
 	dp := &countingDP{Dataplane: iketest.NewDataplane(), ctr: map[uint32]xfrm.Counters{}}
 	e := ike.New(ike.Options{Transport: n.Transport(g.Addr), Installer: dp, Rand: newSeeded(seed), Now: clk.Now,
 		Retransmit: time.Hour, HalfOpenTimeout: 2 * time.Hour})
