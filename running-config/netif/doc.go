@@ -8,7 +8,10 @@
 //   - AddPorts: one Interface per mapped link, for the configuration at boot;
 //   - Validate/Commit: a runningconfig.Subscriber that applies `ip address [secondary]` and
 //     `shutdown` / `no shutdown` of every changed GigabitEthernet interface to its link.
-//     Logical interfaces (Loopback, Tunnel) and unmapped names are left alone.
+//     Logical interfaces (Loopback, Tunnel) and unmapped names are left alone;
+//   - SyncRoutes (also run by Commit): the static routes `ip route` that resolve to a mapped
+//     link, in the main table, marked with RouteProtocol; the administrative distance is the
+//     route metric. Only routes carrying that mark are ever replaced or removed.
 //
 // Only IPv4 addresses are managed; IPv6 addresses (link-local included) are never touched.
 //

@@ -229,10 +229,17 @@ func (l *Links) Validate(old, new *runningconfig.Config) error {
 	return nil
 }
 
-// Commit applies every changed GigabitEthernet interface to its link; failures go to OnError.
+// Commit applies every changed GigabitEthernet interface to its link, then, when the static
+// routes or a port changed, the static routes (SyncRoutes); failures go to OnError.
 func (l *Links) Commit(old, new *runningconfig.Config) {
-	for _, f := range changed(old, new) {
+	ifs := changed(old, new)
+	for _, f := range ifs {
 		if err := l.Apply(f); err != nil {
+			l.report(err)
+		}
+	}
+	if len(ifs) > 0 || old == nil || !slices.Equal(old.Routes, new.Routes) {
+		if err := l.SyncRoutes(new); err != nil {
 			l.report(err)
 		}
 	}
