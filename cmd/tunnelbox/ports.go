@@ -17,6 +17,10 @@ import (
 // the link carries exactly the configured IPv4 addresses and follows shutdown / no shutdown.
 // A GigabitEthernet interface without a link is refused, as IOS refuses a port the chassis
 // lacks. `show ip interface brief` and `show interfaces` show the links' real state.
+//
+// Static routes (`ip route`) that resolve to a port are programmed into the namespace's main
+// table, marked as this router's (netif.RouteProtocol); routes the router did not add are
+// never touched. The marked routes a previous run left are removed when the ports attach.
 type ports struct {
 	links *netif.Links
 }
@@ -64,6 +68,9 @@ func (p *ports) reset() *runningconfig.Config {
 func (p *ports) attach(cfg *runningconfig.Manager, app *shell.App) {
 	p.links.OnError = func(err error) { app.Logf("%%LINK-3-NETLINK: %v", err) }
 	cfg.Subscribe(p.links)
+	if err := p.links.SyncRoutes(cfg.Running()); err != nil {
+		p.links.OnError(err)
+	}
 	app.SetPorts(p.state)
 }
 

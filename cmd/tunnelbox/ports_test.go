@@ -143,6 +143,20 @@ func TestPortsInNetns(t *testing.T) {
 	if out := ns.MustRun(t, "ip", "-o", "-4", "addr", "show", "dev", "eth1"); !strings.Contains(out, " 198.51.100.7/24 ") {
 		t.Errorf("eth1 lost the address Linux gave it:\n%s", out)
 	}
+	// Back up, a static route via a next hop on eth0's subnet goes into the kernel's table, marked
+	// as the router's; `no ip route` removes it and leaves the route added by hand alone.
+	ns.MustRun(t, "ip", "route", "add", "172.16.0.0/16", "via", "198.51.100.1", "dev", "eth1")
+	r.send("configure terminal", "interface g0/0", "no shutdown", "exit", "ip route 10.9.0.0 255.255.0.0 10.20.30.254 7", "end")
+	waitState(t, ns, "static route", func(s string) bool {
+		return strings.Contains(s, "10.9.0.0/16 via 10.20.30.254 dev eth0 proto 84 metric 7")
+	}, "ip", "-4", "route", "show")
+	r.send("configure terminal", "no ip route 10.9.0.0 255.255.0.0 10.20.30.254", "end")
+	waitState(t, ns, "static route removed", func(s string) bool { return !strings.Contains(s, "10.9.0.0/16") },
+		"ip", "-4", "route", "show")
+	if out := ns.MustRun(t, "ip", "-4", "route", "show", "172.16.0.0/16"); !strings.Contains(out, "172.16.0.0/16 via 198.51.100.1 dev eth1") {
+		t.Errorf("the route added by hand is gone:\n%s", out)
+	}
+
 	r.send("configure terminal", "interface g0/0", "no ip address", "end")
 	waitState(t, ns, "address removed from eth0", func(s string) bool { return !strings.Contains(s, "10.20.30.1") },
 		"ip", "-o", "-4", "addr", "show", "dev", "eth0")
