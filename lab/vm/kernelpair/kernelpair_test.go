@@ -146,6 +146,8 @@ func TestTunnel(t *testing.T) {
 	gwL, gwR := startRouter(t, l.Gw, "gwL"), startRouter(t, r.Gw, "gwR")
 	gwL.MustExec(t, config("gwL", l, r, 0)...)
 	gwR.MustExec(t, config("gwR", r, l, 0)...)
+	checkRoute(t, l, r)
+	checkRoute(t, r, l)
 	checkPlane(t, gwL, plane)
 	checkPlane(t, gwR, plane)
 	kern := plane == "kernel"

@@ -102,12 +102,11 @@ func fourNode(t *testing.T) (l, r Site) {
 	must(t, r.Gw.AddAddr("eth0", netip.PrefixFrom(r.Outer, 24)))
 	must(t, l.Host.AddRoute(lanR, l.Inner))
 	must(t, r.Host.AddRoute(lanL, r.Inner))
-	// Each gateway routes the other's LAN via the other's outer address (the lab allows no
-	// default route). The kernel data plane needs the route: as on IOS, it protects what
-	// routing sends out of the interface, and the router does not program routes itself. The
-	// userspace plane routes the protected networks into its TUN device whatever the table says.
-	must(t, l.Gw.AddRoute(lanR, r.Outer))
-	must(t, r.Gw.AddRoute(lanL, l.Outer))
+	// Each gateway routes the other's LAN via the other's outer address through the `ip route`
+	// line of its configuration (see config): the router programs it into its namespace. The
+	// kernel data plane needs the route: as on IOS, it protects what routing sends out of the
+	// interface. The userspace plane routes the protected networks into its TUN device whatever
+	// the table says.
 	return l, r
 }
 
@@ -133,6 +132,17 @@ func config(name string, s, peer Site, lifetime int) []string {
 	}
 	return append(l, "interface GigabitEthernet0/0", " crypto map CMAP",
 		fmt.Sprintf("ip route %s %s %s", peer.LAN.Addr(), mask(peer.LAN), peer.Outer), "end")
+}
+
+// checkRoute checks that the router programmed its static route to the peer's LAN (config)
+// into its namespace, marked as its own (protocol 84, metric = distance 1).
+func checkRoute(t *testing.T, s, peer Site) {
+	t.Helper()
+	out := s.Gw.MustRun(t, "ip", "-4", "route", "show", peer.LAN.String())
+	want := fmt.Sprintf("%s via %s dev eth0 proto 84 metric 1", peer.LAN, peer.Outer)
+	if !strings.Contains(out, want) {
+		t.Fatalf("%s: no %q in the routing table:\n%s", s.Gw, want, out)
+	}
 }
 
 func dotted(m uint32) string {
