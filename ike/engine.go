@@ -45,6 +45,13 @@ type Transport interface {
 	Send(local, remote netip.AddrPort, msg []byte) error
 }
 
+// NATKeepaliver is implemented by transports that can send NAT-keepalive datagrams (RFC 3948
+// §2.3: one octet 0xFF on the NAT-T port, without the non-ESP marker). The engine sends them
+// while it is behind a NAT and `crypto isakmp nat keepalive` is configured.
+type NATKeepaliver interface {
+	SendNATKeepalive(local, remote netip.AddrPort) error
+}
+
 // Installer is the data-plane seam: it installs the SAs and policies Quick Mode negotiates and
 // reports traffic that needs an SA (acquire) and lifetimes reached (expire). xfrm/userspace and
 // xfrm/kernel implement it.

@@ -488,3 +488,32 @@ func TestLostQM3(t *testing.T) {
 		t.Fatalf("responder lists %d IPsec SAs", len(st.IPsec))
 	}
 }
+
+// TestNATKeepalives: behind a NAT (ForceNATT makes each side see one) with `crypto isakmp nat
+// keepalive 5`, both sides send keepalives on port 4500 while the ISAKMP SA lives; without the
+// command they send none.
+func TestNATKeepalives(t *testing.T) {
+	for _, natKeep := range []int{5, 0} {
+		g1, g2 := gateways(suites[0], 14)
+		g1.NATKeep, g2.NATKeep = natKeep, natKeep
+		p := newPair(t, g1, g2, ike.Options{ForceNATT: true, Second: 10 * time.Millisecond}, 15)
+		if err := p.r1.Initiate("CMAP", 10, false); err != nil {
+			t.Fatal(err)
+		}
+		p.waitUp(1)
+		if natKeep == 0 {
+			time.Sleep(200 * time.Millisecond) // 4 keepalive intervals, had one been configured
+			if n := p.net.Keepalives(addrR1) + p.net.Keepalives(addrR2); n != 0 {
+				t.Fatalf("%d NAT keepalives sent without crypto isakmp nat keepalive", n)
+			}
+			continue
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for p.net.Keepalives(addrR1) < 3 || p.net.Keepalives(addrR2) < 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("keepalives: R1 %d, R2 %d", p.net.Keepalives(addrR1), p.net.Keepalives(addrR2))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

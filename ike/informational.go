@@ -241,3 +241,26 @@ func (e *Engine) inboundPackets(peer netip.Addr) uint64 {
 	}
 	return n
 }
+
+// startNATKeepalive sends a NAT keepalive every `crypto isakmp nat keepalive` seconds while this
+// ISAKMP SA lives and a NAT stands in front of us (RFC 3948 §2.3: the side behind the NAT keeps
+// its mapping alive; IOS sends none unless configured).
+func (e *Engine) startNATKeepalive(sa *isakmpSA) {
+	k := e.cfg.Crypto()
+	ka, ok := e.opts.Transport.(NATKeepaliver)
+	if k == nil || k.NATKeepalive == 0 || !ok || !sa.nat.localBehind || !sa.nat.floated {
+		return
+	}
+	interval := e.secs(uint64(k.NATKeepalive))
+	var tick func()
+	tick = func() {
+		if sa.dead {
+			return
+		}
+		if err := ka.SendNATKeepalive(sa.local, sa.remote); err != nil {
+			e.debugf(sa.connID, sa.remote.Addr(), "ISAKMP:(%d): NAT keepalive to %v failed: %v", sa.connID, sa.remote, err)
+		}
+		sa.natTimer = e.after(interval, tick)
+	}
+	sa.natTimer = e.after(interval, tick)
+}

@@ -112,7 +112,8 @@ type isakmpSA struct {
 	expireTimer *time.Timer
 	rekeyTimer  *time.Timer
 	dpd         dpdState
-	replaced    bool // a newer ISAKMP SA with the same peer took over (rekey)
+	natTimer    *time.Timer // NAT keepalives (startNATKeepalive)
+	replaced    bool        // a newer ISAKMP SA with the same peer took over (rekey)
 }
 
 func (sa *isakmpSA) established() bool { return sa.state == QMIdle && !sa.dead }
@@ -730,6 +731,7 @@ func (e *Engine) phase1Done(sa *isakmpSA) {
 		}
 	}
 	e.startDPD(sa)
+	e.startNATKeepalive(sa)
 	// Older ISAKMP SAs with this peer that this one replaces (phase-1 rekey) are deleted now.
 	replaced := e.sortedSAsWhere(func(old *isakmpSA) bool {
 		return old != sa && old.remote.Addr() == peer && old.established() && old.replaced
@@ -783,7 +785,7 @@ func (e *Engine) deleteSA(sa *isakmpSA, why Reason, children bool) {
 			e.dropQM(sa, q) // an early inbound SA of an unfinished Quick Mode goes too
 		}
 	}
-	for _, t := range []*time.Timer{sa.expireTimer, sa.rekeyTimer, sa.dpd.timer} {
+	for _, t := range []*time.Timer{sa.expireTimer, sa.rekeyTimer, sa.dpd.timer, sa.natTimer} {
 		if t != nil {
 			t.Stop()
 		}

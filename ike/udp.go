@@ -799,3 +799,20 @@ func (e *Engine) UDP() *UDP {
 	u, _ := e.opts.Transport.(*UDP)
 	return u
 }
+
+// SendNATKeepalive sends one NAT-keepalive datagram (the single octet 0xFF, RFC 3948 §2.3) from
+// the NAT-T socket at local to remote, keeping a NAT's mapping for the tunnel alive.
+func (u *UDP) SendNATKeepalive(local, remote netip.AddrPort) error {
+	if u.closed.Load() {
+		return ErrClosed
+	}
+	_, err := u.write(u.natt, natKeepalive, local.Addr(), remote)
+	if err != nil {
+		u.stats.sendErrors.Add(1)
+	}
+	return err
+}
+
+var natKeepalive = []byte{0xff}
+
+var _ NATKeepaliver = (*UDP)(nil)

@@ -319,3 +319,17 @@ func TestUDPEnginesInNetns(t *testing.T) {
 		}
 	}
 }
+
+// TestUDPSendNATKeepalive: a NAT keepalive is the single octet 0xFF (RFC 3948 §2.3), sent from
+// the NAT-T socket with the given source address and no non-ESP marker.
+func TestUDPSendNATKeepalive(t *testing.T) {
+	r := newUDPRig(t)
+	local := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), r.nattPort)
+	if err := r.u.SendNATKeepalive(local, r.peerAddr()); err != nil {
+		t.Fatal(err)
+	}
+	b, from := r.recv(t)
+	if !bytes.Equal(b, []byte{0xff}) || from != local {
+		t.Fatalf("keepalive %x from %v, want ff from %v", b, from, local)
+	}
+}

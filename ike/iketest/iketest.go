@@ -23,10 +23,11 @@ type Net struct {
 	engines map[netip.Addr]*ike.Engine
 	rng     *rand.Rand
 	// Loss is the probability (0..1) that a datagram is dropped; Dup that it is delivered twice.
-	Loss, Dup float64
-	filter    func(from, to netip.AddrPort, msg []byte) ([]byte, bool)
-	Sent      int
-	Delivered int
+	Loss, Dup  float64
+	filter     func(from, to netip.AddrPort, msg []byte) ([]byte, bool)
+	Sent       int
+	Delivered  int
+	keepalives map[netip.Addr]int // NAT keepalives sent, by sender
 }
 
 // NewNet returns an empty network whose loss and duplication follow seed.
@@ -39,6 +40,13 @@ func (n *Net) Attach(addr netip.Addr, e *ike.Engine) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.engines[addr] = e
+}
+
+// Keepalives returns how many NAT keepalives the gateway at from has sent.
+func (n *Net) Keepalives(from netip.Addr) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.keepalives[from]
 }
 
 // SetFilter installs f, which sees every datagram and may drop it (return false) or change it.
@@ -62,6 +70,23 @@ type port struct {
 	n    *Net
 	addr netip.Addr
 }
+
+// SendNATKeepalive records a NAT keepalive (the real transport sends the octet 0xFF on 4500; a
+// receiver drops it before IKE, so nothing is delivered here).
+func (p *port) SendNATKeepalive(local, remote netip.AddrPort) error {
+	p.n.mu.Lock()
+	defer p.n.mu.Unlock()
+	if p.n.keepalives == nil {
+		p.n.keepalives = map[netip.Addr]int{}
+	}
+	if local.Port() != 4500 || remote.Port() != 4500 {
+		return fmt.Errorf("iketest: NAT keepalive from %v to %v is not on the NAT-T port", local, remote)
+	}
+	p.n.keepalives[p.addr]++
+	return nil
+}
+
+var _ ike.NATKeepaliver = (*port)(nil)
 
 func (p *port) Send(local, remote netip.AddrPort, msg []byte) error {
 	n := p.n
@@ -279,6 +304,7 @@ type Gateway struct {
 	PFS       int
 	Lifetime  int // IPsec SA lifetime in seconds (0: default)
 	Keepalive int // crypto isakmp keepalive interval (0: none)
+	NATKeep   int // crypto isakmp nat keepalive interval (0: none)
 }
 
 // Config builds the running configuration of g: interface with crypto map CMAP, policy 10,
@@ -303,6 +329,7 @@ func Config(g Gateway) (*runningconfig.Config, error) {
 	if g.PSK != "" {
 		k.SetKey(runningconfig.ISAKMPKey{Key: g.PSK, Addr: g.Peer})
 	}
+	k.NATKeepalive = g.NATKeep
 	if g.Keepalive != 0 {
 		k.Keepalive = &runningconfig.Keepalive{Interval: g.Keepalive, Retry: 2, Periodic: true}
 	}
