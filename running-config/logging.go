@@ -194,25 +194,24 @@ func (l *Logging) BufferedLine() string {
 	return "logging buffered" + s
 }
 
-// RenderSlot implements Part. IOS prints `logging buffered` right after the boot markers and
-// `logging trap`/`logging host` between the named and the numbered access lists; the render
-// order has no slot at the top, so every logging line is written after the named access lists
-// (SlotNamedACL), where the syslog lines belong.
+// RenderSlot implements Part: `logging buffered` right after the boot markers (SlotAfterBoot),
+// `logging trap` and `logging host` after the named access lists, as IOS orders them.
 func (l *Logging) RenderSlot(s Slot, w *Writer) {
-	if s != SlotNamedACL {
-		return
-	}
-	if b := l.BufferedLine(); b != "" {
-		w.Line(b)
-	}
-	if l.TrapLevel != nil && *l.TrapLevel != DefaultTrapLevel {
-		w.Line("logging trap " + SeverityNames[*l.TrapLevel])
-	}
-	for _, h := range l.Hosts {
-		if h.Port != 0 && h.Port != DefaultSyslogPort {
-			w.Linef("logging host %v transport udp port %d", h.Addr, h.Port)
-		} else {
-			w.Linef("logging host %v", h.Addr)
+	switch s {
+	case SlotAfterBoot:
+		if b := l.BufferedLine(); b != "" {
+			w.Line(b)
+		}
+	case SlotNamedACL:
+		if l.TrapLevel != nil && *l.TrapLevel != DefaultTrapLevel {
+			w.Line("logging trap " + SeverityNames[*l.TrapLevel])
+		}
+		for _, h := range l.Hosts {
+			if h.Port != 0 && h.Port != DefaultSyslogPort {
+				w.Linef("logging host %v transport udp port %d", h.Addr, h.Port)
+			} else {
+				w.Linef("logging host %v", h.Addr)
+			}
 		}
 	}
 }

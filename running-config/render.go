@@ -11,7 +11,9 @@ import (
 // Slot is an insertion point in the running-config where Parts write their sections. The
 // slots are listed in IOS order; the system sections between them are fixed:
 //
-//	version / service ... / hostname / boot markers / enable / no aaa new-model /
+//	version / service ... / hostname / boot markers /
+//	SlotAfterBoot      logging buffered
+//	enable / no aaa new-model /
 //	ip domain lookup, ip cef / username ...
 //	SlotCryptoISAKMP   crypto keyring, crypto isakmp policy blocks, crypto isakmp key/keepalive/...
 //	SlotCryptoIPsec    crypto ipsec security-association ..., transform-set blocks, profiles
@@ -34,6 +36,7 @@ const (
 	SlotCryptoMap
 	SlotNamedACL
 	SlotNumberedACL
+	SlotAfterBoot // after the boot markers, before enable: `logging buffered`
 )
 
 func (s Slot) String() string {
@@ -48,6 +51,8 @@ func (s Slot) String() string {
 		return "named-acl"
 	case SlotNumberedACL:
 		return "numbered-acl"
+	case SlotAfterBoot:
+		return "after-boot"
 	}
 	return "Slot(" + strconv.Itoa(int(s)) + ")"
 }
@@ -185,6 +190,8 @@ func BodyWith(c *Config, opts RenderOptions) string {
 	w.Line("boot-start-marker")
 	w.Line("boot-end-marker")
 	w.Bang()
+	parts := c.PartNames()
+	c.renderSlot(w, SlotAfterBoot, parts)
 	if !c.EnableSecret.IsZero() || !c.EnablePassword.IsZero() {
 		if !c.EnableSecret.IsZero() {
 			w.Line("enable secret " + c.EnableSecret.String())
@@ -212,7 +219,6 @@ func BodyWith(c *Config, opts RenderOptions) string {
 		w.Bang()
 	}
 
-	parts := c.PartNames()
 	c.renderSlot(w, SlotCryptoISAKMP, parts)
 	c.renderSlot(w, SlotCryptoIPsec, parts)
 	c.renderSlot(w, SlotCryptoMap, parts)
