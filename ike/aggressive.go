@@ -82,12 +82,9 @@ func (e *Engine) amR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	sa.idiiB = isakmp.Body(id)
 	sa.peerID = string(sa.idiiB)
 	sa.noteVendorIDs(m.Payloads)
-	reply, ok, why := e.choosePolicy(sa, offer)
-	if !ok {
-		if _, has := e.cfg.PreSharedKey(sa.remote.Addr()); !has {
-			return ReasonNoPSK, fmt.Errorf("%s", why)
-		}
-		return ReasonNoPolicy, fmt.Errorf("%s", why)
+	reply, reason, err := e.answerProposal(sa, offer)
+	if err != nil {
+		return reason, err
 	}
 	gxi, ni, err := keNonce(sa, m)
 	if err != nil {
@@ -118,12 +115,9 @@ func (e *Engine) amR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 
 // amI2: initiator receives AM2, checks HASH_R, sends AM3: phase 1 is complete.
 func (e *Engine) amI2(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, error) {
-	reply, ok := m.Find(isakmp.PayloadSA).(*isakmp.SA)
-	if !ok {
-		if n, ok := m.Find(isakmp.PayloadNotify).(*isakmp.Notify); ok {
-			return ReasonPeerRefused, fmt.Errorf("the peer answered AM1 with %v", n.NotifyType)
-		}
-		return ReasonMalformed, fmt.Errorf("AM2 without an SA payload")
+	reply, reason, err := chosenSA(m, "AM1", "AM2")
+	if err != nil {
+		return reason, err
 	}
 	id, okID := m.Find(isakmp.PayloadID).(*isakmp.ID)
 	h, okH := m.Find(isakmp.PayloadHash).(*isakmp.Hash)

@@ -197,12 +197,9 @@ func (e *Engine) mmR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	sa.saiB = isakmp.Body(offer)
 	sa.noteVendorIDs(m.Payloads)
 	e.debugf(0, sa.remote.Addr(), "ISAKMP:(0): processing SA payload. message ID = 0")
-	reply, ok, why := e.choosePolicy(sa, offer)
-	if !ok {
-		if _, has := e.cfg.PreSharedKey(sa.remote.Addr()); !has {
-			return ReasonNoPSK, fmt.Errorf("%s", why)
-		}
-		return ReasonNoPolicy, fmt.Errorf("%s", why)
+	reply, reason, err := e.answerProposal(sa, offer)
+	if err != nil {
+		return reason, err
 	}
 	ps := append([]isakmp.Payload{reply}, sa.responderVIDs()...)
 	out := &isakmp.Message{Header: sa.header(isakmp.ExchangeIdentityProt, 0), Payloads: ps}
@@ -213,14 +210,36 @@ func (e *Engine) mmR1(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, err
 	return 0, nil
 }
 
+// chosenSA returns the SA payload of the responder's answer (MM2 or AM2), or why there is none: a
+// notify that refused our offer, or a malformed answer.
+func chosenSA(m *isakmp.Message, sent, got string) (*isakmp.SA, Reason, error) {
+	if reply, ok := m.Find(isakmp.PayloadSA).(*isakmp.SA); ok {
+		return reply, 0, nil
+	}
+	if n, ok := m.Find(isakmp.PayloadNotify).(*isakmp.Notify); ok {
+		return nil, ReasonPeerRefused, fmt.Errorf("the peer answered %s with %v", sent, n.NotifyType)
+	}
+	return nil, ReasonMalformed, fmt.Errorf("%s without an SA payload", got)
+}
+
+// answerProposal is the responder's policy check of MM1/AM1 (choosePolicy) with the failure
+// told apart as IOS does: no pre-shared key for the peer, or no matching policy.
+func (e *Engine) answerProposal(sa *isakmpSA, offer *isakmp.SA) (*isakmp.SA, Reason, error) {
+	reply, ok, why := e.choosePolicy(sa, offer)
+	if ok {
+		return reply, 0, nil
+	}
+	if _, has := e.cfg.PreSharedKey(sa.remote.Addr()); !has {
+		return nil, ReasonNoPSK, fmt.Errorf("%s", why)
+	}
+	return nil, ReasonNoPolicy, fmt.Errorf("%s", why)
+}
+
 // mmI2: initiator receives MM2, sends MM3.
 func (e *Engine) mmI2(sa *isakmpSA, m *isakmp.Message, data []byte) (Reason, error) {
-	reply, ok := m.Find(isakmp.PayloadSA).(*isakmp.SA)
-	if !ok {
-		if n, ok := m.Find(isakmp.PayloadNotify).(*isakmp.Notify); ok {
-			return ReasonPeerRefused, fmt.Errorf("the peer answered MM1 with %v", n.NotifyType)
-		}
-		return ReasonMalformed, fmt.Errorf("MM2 without an SA payload")
+	reply, reason, err := chosenSA(m, "MM1", "MM2")
+	if err != nil {
+		return reason, err
 	}
 	sa.rcky = m.Header.RCookie
 	e.received(sa, data, "MM2")
