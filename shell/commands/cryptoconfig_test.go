@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,9 +27,6 @@ func updating() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// cryptoGoldenSep separates the typed lines from the expected transcript.
-const cryptoGoldenSep = "==== transcript ===="
-
 var cryptoClock = time.Date(2026, time.March, 1, 0, 5, 12, 123e6, time.UTC)
 
 // cryptoApp builds a router with every command, a store in a temp dir and a pinned clock.
@@ -50,54 +45,11 @@ func typeLines(tb testing.TB, app *shell.App, input string) string {
 // TestCryptoTranscripts replays testdata/crypto/*.txt byte for byte (trailing spaces and TABs
 // included: the crypto layouts of ios-cli.md depend on them).
 func TestCryptoTranscripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/crypto/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no golden transcripts in testdata/crypto")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in, want, ok := strings.Cut(string(b), cryptoGoldenSep+"\n")
-			if !ok && !updating() {
-				t.Fatalf("%s: no %q line", f, cryptoGoldenSep)
-			}
-			got := typeLines(t, cryptoApp(t), in)
-			if updating() {
-				if err := os.WriteFile(f, []byte(in+cryptoGoldenSep+"\n"+got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != want {
-				t.Errorf("%s: transcript differs (run with -update to accept)\n%s", f, lineDiff(got, want))
-			}
-		})
-	}
+	shelltest.GoldenTranscripts(t, "testdata/crypto/*.txt", cryptoApp, true, updating())
 }
 
 // lineDiff shows the first differing line with its invisible characters quoted.
-func lineDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var a, b string
-		if i < len(g) {
-			a = g[i]
-		}
-		if i < len(w) {
-			b = w[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n got: %q\nwant: %q", i+1, a, b)
-		}
-	}
-	return "(equal)"
-}
+var lineDiff = shelltest.LineDiff
 
 // genCryptoConfig types a random but seeded crypto configuration: policies, keys, global
 // settings, transform sets, numbered and named ACLs of every form, crypto map entries, and

@@ -5,6 +5,8 @@ package shelltest
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,4 +65,75 @@ func Transcript(tb testing.TB, app *shell.App, input string) string {
 		tb.Fatal(err)
 	}
 	return out.String()
+}
+
+// GoldenSep separates the typed lines from the expected transcript in a golden file.
+const GoldenSep = "==== transcript ===="
+
+// GoldenTranscripts replays every file matching glob: the lines before GoldenSep are typed on a
+// console of a router from newApp, the text after it is the expected transcript. exact compares
+// byte for byte (layouts whose trailing spaces and TABs matter); otherwise trailing spaces of
+// each line are ignored (ios-cli.md: compare trimmed unless stated). update rewrites the files.
+func GoldenTranscripts(t *testing.T, glob string, newApp func(testing.TB) *shell.App, exact, update bool) {
+	t.Helper()
+	files, err := filepath.Glob(glob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no golden transcripts match %s", glob)
+	}
+	norm := func(s string) string { return s }
+	if !exact {
+		norm = TrimTrailing
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, want, ok := strings.Cut(string(b), GoldenSep+"\n")
+			if !ok && !update {
+				t.Fatalf("%s: no %q line", f, GoldenSep)
+			}
+			got := Transcript(t, newApp(t), in)
+			if update {
+				if err := os.WriteFile(f, []byte(in+GoldenSep+"\n"+got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if norm(got) != norm(want) {
+				t.Errorf("%s: transcript differs (run with -update to accept)\n%s", f, LineDiff(norm(got), norm(want)))
+			}
+		})
+	}
+}
+
+// TrimTrailing removes the trailing spaces of every line.
+func TrimTrailing(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// LineDiff shows the first differing line, with invisible characters quoted.
+func LineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\n got: %q\nwant: %q", i+1, a, b)
+		}
+	}
+	return "(equal)"
 }
