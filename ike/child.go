@@ -170,9 +170,15 @@ func (e *Engine) installChild(sa *isakmpSA, qm *quickMode, c *ChildSA) error {
 		Text: fmt.Sprintf("IPsec SAs with %v up: local %v remote %v, SPI in 0x%08X out 0x%08X",
 			c.Peer, c.LocalSel.Prefix, c.RemoteSel.Prefix, c.SPIIn, c.SPIOut)})
 	e.armChildTimers(c)
-	// Make-before-break: the pair this one replaces goes now.
+	// Make-before-break: the pair this one replaces goes after a grace period, not at once: until
+	// the responder has processed QM3 it still sends on the old pair, and those packets need the
+	// old inbound SA. Traffic we send already takes the new outbound SA (the newest wins).
 	if old := qm.req.rekeyOf; old != nil && !old.gone {
-		e.deleteChildAndNotify(old, ReasonDeleted)
+		e.after(e.retireGrace(old), func() {
+			if !old.gone {
+				e.deleteChildAndNotify(old, ReasonDeleted)
+			}
+		})
 	}
 	// When the peer rekeyed, the older pair goes on the peer's Delete or at its lifetime.
 	return nil
@@ -215,6 +221,13 @@ func (e *Engine) armChildTimers(c *ChildSA) {
 			e.deleteChildAndNotify(c, ReasonDeleted)
 		}
 	})
+}
+
+// retireGrace is how long a rekeyed pair stays after its successor is installed: half of the
+// rekey margin (so it always goes before its hard lifetime), at most 10 configured seconds.
+func (e *Engine) retireGrace(old *ChildSA) time.Duration {
+	margin := min(e.secs(old.LifeSecs)/10, maxRekeyMargin)
+	return min(margin/2, e.secs(10))
 }
 
 // rekeyChild negotiates a new pair for the same selectors before c expires.
